@@ -1,0 +1,405 @@
+"""Unit tests of lstm_course.next_word (lesson 4: next-word prediction)."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from lstm_course import next_word as nw
+from lstm_course.env import set_seed
+
+WORDS = ["hello", "how", "are", "your", "you", "what", "is", "friends", "doing", "day"]
+
+
+@pytest.fixture(scope="module")
+def vectorizer():
+    return nw.make_vectorizer()
+
+
+@pytest.fixture(scope="module")
+def vocabulary(vectorizer):
+    return nw.get_vocabulary(vectorizer)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The seed's model trained as in the seed (200 full-batch Adam steps, seed 42)."""
+    model, vectorizer, loss = nw.train_next_word_model(epochs=200, seed=42)
+    return model, vectorizer, loss
+
+
+def controlled_model(vocabulary, probabilities):
+    """A real next-word model whose output is `probabilities` whatever the input.
+
+    With a zero output kernel the Dense layer's softmax sees only its bias, so bias = log(p) gives p.
+    """
+    set_seed(0)
+    model = nw.build_next_word_model(len(vocabulary), 4)
+    dense = model.layers[-1]
+    kernel, _ = dense.get_weights()
+    dense.set_weights([np.zeros_like(kernel), np.log(np.asarray(probabilities, dtype="float32"))])
+    return model
+
+
+def distribution(vocabulary, **word_probabilities):
+    """A distribution over the vocabulary: given words get the given mass, the rest share what is left."""
+    p = np.zeros(len(vocabulary))
+    for word, value in word_probabilities.items():
+        p[vocabulary.index({"PAD": "", "UNK": "[UNK]"}.get(word, word))] = value
+    rest = [i for i, value in enumerate(p) if value == 0]
+    p[rest] = (1.0 - p.sum()) / len(rest)
+    return p
+
+
+# ---------------------------------------------------------------- corpus and vocabulary
+
+
+def test_corpus_is_the_seed_corpus():
+    assert nw.CORPUS == (
+        "hello how are you",
+        "hello how is your day",
+        "hello how are your friends",
+        "hello what are you doing",
+    )
+
+
+def test_vocabulary_reserves_padding_and_unknown_then_ten_words(vocabulary, vectorizer):
+    assert vocabulary[0] == "" and vocabulary[1] == "[UNK]"
+    assert sorted(vocabulary[2:]) == sorted(set(" ".join(nw.CORPUS).split()))
+    assert len(vocabulary) == vectorizer.vocabulary_size() == 12  # 10 words + padding + [UNK]
+
+
+def test_vocabulary_is_ordered_by_frequency(vocabulary):
+    counts = {word: " ".join(nw.CORPUS).split().count(word) for word in vocabulary[2:]}
+    frequencies = [counts[word] for word in vocabulary[2:]]
+    assert frequencies == sorted(frequencies, reverse=True)
+    assert vocabulary[2] == "hello"  # the only word in all four sentences
+
+
+def test_legacy_word_index_counts_from_one_without_unknown_token():
+    index = nw.legacy_word_index()
+    # hello 4x; how and are 3x (how appears first); you and your 2x (you first); then single words in
+    # order of first appearance: is, day, friends, what, doing.
+    assert index == {"hello": 1, "how": 2, "are": 3, "you": 4, "your": 5,
+                     "is": 6, "day": 7, "friends": 8, "what": 9, "doing": 10}
+    seed_total_words = len(index) + 1  # the seed's `len(word_index) + 1`
+    assert seed_total_words == 11 == len(nw.get_vocabulary(nw.make_vectorizer())) - 1
+
+
+def test_standardize_matches_text_vectorization(vectorizer, vocabulary):
+    for text in ["Hello, how ARE you?", "  hello   what's  up!! ", "hello-how", "(hello) how."]:
+        ids_from_layer = [int(i) for i in np.asarray(vectorizer([text]))[0]]
+        ids_from_words = [vocabulary.index(w) if w in vocabulary else 1 for w in nw.standardize(text)]
+        assert ids_from_layer == ids_from_words, text
+
+
+def test_encode_and_decode_round_trip(vocabulary):
+    ids = nw.encode(vocabulary, "Hello, how is your day?")
+    assert all(i >= 2 for i in ids)
+    assert nw.decode(vocabulary, ids) == ["hello", "how", "is", "your", "day"]
+    assert nw.decode(vocabulary, [0, 0] + ids[:2]) == ["hello", "how"]  # padding is skipped
+
+
+def test_get_vocabulary_rejects_lists_without_reserved_tokens():
+    with pytest.raises(ValueError, match="padding token"):
+        nw.get_vocabulary(["hello", "how"])
+    with pytest.raises(TypeError):
+        nw.get_vocabulary("hello how")
+
+
+# ---------------------------------------------------------------- prefixes and padding
+
+
+def test_make_prefixes_builds_every_ngram_prefix():
+    assert nw.make_prefixes([[2, 3, 4, 6]]) == [[2, 3], [2, 3, 4], [2, 3, 4, 6]]
+    assert nw.make_prefixes([[5]]) == []  # one word: nothing to predict
+
+
+def test_corpus_gives_fifteen_prefixes(vectorizer):
+    sequences = nw.texts_to_sequences(vectorizer, nw.CORPUS)
+    assert [len(s) for s in sequences] == [4, 5, 5, 5]
+    assert len(nw.make_prefixes(sequences)) == 3 + 4 + 4 + 4  # a sentence of n words gives n - 1
+
+
+def test_pad_prefixes_pads_on_the_left():
+    padded = nw.pad_prefixes([[2, 3], [2, 3, 4], [2, 3, 4, 6]])
+    assert padded.tolist() == [[0, 0, 2, 3], [0, 2, 3, 4], [2, 3, 4, 6]]
+    assert nw.pad_prefixes([[2, 3]], max_len=5).tolist() == [[0, 0, 0, 2, 3]]
+
+
+def test_pad_prefixes_refuses_to_cut_words():
+    with pytest.raises(ValueError, match="cut"):
+        nw.pad_prefixes([[2, 3, 4]], max_len=2)
+    with pytest.raises(ValueError, match="no prefixes"):
+        nw.pad_prefixes([])
+
+
+def test_training_data_shapes_and_first_pair(vectorizer, vocabulary):
+    X, y = nw.make_training_data(vectorizer)
+    assert X.shape == (15, 4) and y.shape == (15,)  # longest sentence has 5 words -> 4 context ids
+    assert nw.decode(vocabulary, X[0]) == ["hello"] and vocabulary[y[0]] == "how"
+    assert not np.any(y == 0) and not np.any(y == 1)  # targets are always real words
+    for row in X:  # pre-padding: once a real word starts, no padding follows
+        real = np.flatnonzero(row)
+        assert real.size and np.all(row[real[0]:] != 0)
+
+
+def test_split_inputs_and_targets_rejects_bad_shapes():
+    with pytest.raises(ValueError):
+        nw.split_inputs_and_targets(np.array([1, 2, 3]))
+
+
+# ---------------------------------------------------------------- what the data allows
+
+
+def test_bayes_optimal_accuracy_on_seed_corpus(vectorizer):
+    X, y = nw.make_training_data(vectorizer)
+    # Contexts with several continuations, best guess right in brackets:
+    #   "hello"         -> how, how, how, what   (3 of 4)
+    #   "hello how"     -> are, is, are          (2 of 3)
+    #   "hello how are" -> you, your             (1 of 2)
+    # The other 6 contexts have one continuation each (6 of 6). Best: (3 + 2 + 1 + 6) / 15 = 0.8.
+    assert nw.bayes_optimal_accuracy(X, y) == pytest.approx(12 / 15)
+
+
+def test_bayes_optimal_accuracy_small_cases():
+    assert nw.bayes_optimal_accuracy([[1], [1], [2]], [5, 6, 7]) == pytest.approx(2 / 3)
+    assert nw.bayes_optimal_accuracy([[1], [2]], [5, 6]) == 1.0
+    with pytest.raises(ValueError):
+        nw.bayes_optimal_accuracy([[1]], [5, 6])
+
+
+def test_lowest_possible_loss_on_seed_corpus(vectorizer):
+    X, y = nw.make_training_data(vectorizer)
+    # Predicting exactly the corpus frequencies: -[3 ln(3/4) + ln(1/4)] for "hello",
+    # -[2 ln(2/3) + ln(1/3)] for "hello how", -2 ln(1/2) for "hello how are", 0 elsewhere.
+    expected = -(3 * math.log(3 / 4) + math.log(1 / 4) + 2 * math.log(2 / 3) + math.log(1 / 3)
+                 + 2 * math.log(1 / 2)) / 15
+    assert nw.lowest_possible_loss(X, y) == pytest.approx(expected)
+
+
+def test_continuation_counts_for_hello_how(vectorizer, vocabulary):
+    X, y = nw.make_training_data(vectorizer)
+    context = tuple(nw.pad_prefixes([nw.encode(vocabulary, "hello how")], max_len=4)[0])
+    counts = nw.continuation_counts(X, y)[context]
+    assert {vocabulary[i]: n for i, n in counts.items()} == {"are": 2, "is": 1}
+
+
+# ---------------------------------------------------------------- model
+
+
+def test_model_matches_the_seed_shapes():
+    model = nw.build_next_word_model(12, 4)
+    assert model.input_shape == (None, 4) and model.output_shape == (None, 12)
+    counts = [layer.count_params() for layer in model.layers]
+    assert counts == [12 * 10, 4 * (50 * 10 + 50 * 50 + 50), 50 * 12 + 12]
+    assert model.loss == "sparse_categorical_crossentropy"
+
+
+def test_train_on_batch_makes_the_same_updates_as_fit(vectorizer):
+    X, y = nw.make_training_data(vectorizer)
+    set_seed(3)
+    with_fit = nw.build_next_word_model(12, 4)
+    history = with_fit.fit(X, y, epochs=5, verbose=0)
+    set_seed(3)
+    stepwise = nw.build_next_word_model(12, 4)
+    losses = [float(stepwise.train_on_batch(X, y)[0]) for _ in range(5)]
+    assert losses == pytest.approx(history.history["loss"], rel=1e-4)
+
+
+# ---------------------------------------------------------------- prediction
+
+
+def test_top_k_is_sorted_and_skips_reserved_tokens(vocabulary):
+    # padding and [UNK] get the most mass: they must still never be returned
+    p = distribution(vocabulary, PAD=0.3, UNK=0.2, your=0.25, you=0.1, day=0.05)
+    model = controlled_model(vocabulary, p)
+    pairs = nw.predict_next_word(model, vocabulary, "hello how is", k=3)
+    assert [word for word, _ in pairs] == ["your", "you", "day"]
+    assert [prob for _, prob in pairs] == pytest.approx([0.25, 0.1, 0.05], abs=1e-5)
+    assert sum(prob for _, prob in pairs) <= 1.0
+
+
+def test_top_k_probabilities_are_descending_and_sum_at_most_one(trained):
+    model, vectorizer, _ = trained
+    for text in ["hello", "hello how", "hello what are"]:
+        pairs = nw.predict_next_word(model, vectorizer, text, k=10)
+        probs = [p for _, p in pairs]
+        assert probs == sorted(probs, reverse=True)
+        assert len({w for w, _ in pairs}) == 10 and "" not in dict(pairs) and "[UNK]" not in dict(pairs)
+        assert 0.99 <= sum(probs) <= 1.0 + 1e-6  # all 10 words: nearly all the mass, never more than 1
+
+
+def test_bad_k_is_rejected(trained):
+    model, vectorizer, _ = trained
+    for k in [0, -1, 11, 2.5, True]:
+        with pytest.raises(ValueError, match="k must be"):
+            nw.predict_next_word(model, vectorizer, "hello", k=k)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!..."])
+def test_empty_input_is_a_clear_error(trained, text):
+    model, vectorizer, _ = trained
+    with pytest.raises(nw.EmptyInputError, match="type at least one word"):
+        nw.predict_next_word(model, vectorizer, text)
+
+
+def test_unknown_words_are_named_with_the_vocabulary(trained):
+    model, vectorizer, _ = trained
+    with pytest.raises(nw.UnknownWordError) as error:
+        nw.predict_next_word(model, vectorizer, "hello world, how is the world")
+    assert error.value.unknown_words == ["world", "the"]
+    assert sorted(error.value.vocabulary_words) == sorted(WORDS)
+    message = str(error.value)
+    assert "world" in message and "the" in message and all(word in message for word in WORDS)
+    assert isinstance(error.value, ValueError)
+
+
+def test_non_string_input_is_a_type_error(trained):
+    model, vectorizer, _ = trained
+    with pytest.raises(TypeError, match="string"):
+        nw.predict_next_word(model, vectorizer, ["hello"])
+
+
+def test_over_long_input_warns_and_uses_the_last_words(trained):
+    model, vectorizer, _ = trained
+    with pytest.warns(nw.InputTooLongWarning, match="last 4: 'how are your friends'.*'hello'"):
+        long_answer = nw.predict_next_word(model, vectorizer, "hello how are your friends", k=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exactly 4 words: no warning
+        short_answer = nw.predict_next_word(model, vectorizer, "how are your friends", k=3)
+    assert long_answer == short_answer
+
+
+def test_vocabulary_must_match_the_model(vocabulary):
+    model = nw.build_next_word_model(20, 4)
+    with pytest.raises(ValueError, match="vocabulary the model was trained with"):
+        nw.predict_next_word(model, vocabulary, "hello")
+
+
+def test_chart_data_matches_predict_next_word(trained):
+    model, vectorizer, _ = trained
+    chart = nw.top_k_chart_data(model, vectorizer, "Hello how", k=4)
+    pairs = nw.predict_next_word(model, vectorizer, "hello how", k=4)
+    assert chart["context"] == ["hello", "how"]
+    assert list(zip(chart["words"], chart["probabilities"])) == pairs
+    assert chart["other"] >= 0
+    assert sum(chart["probabilities"]) + chart["other"] == pytest.approx(1.0, abs=1e-5)
+
+
+# ---------------------------------------------------------------- trained model
+
+
+def test_trained_model_predicts_your_after_hello_how_is(trained):
+    model, vectorizer, loss = trained
+    word, probability = nw.predict_next_word(model, vectorizer, "hello how is", k=1)[0]
+    assert word == "your" and probability > 0.5
+    assert nw.predict_next_word(model, vectorizer, "hello", k=1)[0][0] == "how"  # 3 of 4 sentences
+    X, y = nw.make_training_data(vectorizer)
+    assert loss >= nw.lowest_possible_loss(X, y)  # no model beats the data's own uncertainty
+
+
+def test_trained_accuracy_is_near_but_never_above_the_bayes_optimum(trained):
+    model, vectorizer, _ = trained
+    X, y = nw.make_training_data(vectorizer)
+    predicted = np.argmax(np.asarray(model(X, training=False)), axis=1)
+    accuracy = float(np.mean(predicted == y))
+    assert accuracy <= nw.bayes_optimal_accuracy(X, y) + 1e-9
+    # seed 42 reaches 12/15 here; allow one miss so other CPUs' round-off cannot break the test
+    assert accuracy >= 11 / 15
+
+
+# ---------------------------------------------------------------- temperature
+
+
+def test_temperature_one_leaves_the_distribution_unchanged():
+    p = np.array([0.5, 0.3, 0.2, 0.0])
+    assert nw.apply_temperature(p, 1.0) == pytest.approx(p)
+
+
+def test_low_temperature_sharpens_and_high_temperature_flattens():
+    p = np.array([0.5, 0.3, 0.2, 0.0])
+
+    def entropy(q):
+        q = q[q > 0]
+        return float(-(q * np.log(q)).sum())
+
+    temperatures = [0.1, 0.5, 1.0, 2.0, 10.0]
+    entropies = [entropy(nw.apply_temperature(p, t)) for t in temperatures]
+    assert entropies == sorted(entropies)  # hotter = more uncertain
+    assert nw.apply_temperature(p, 0.05)[0] > 0.99
+    assert nw.apply_temperature(p, 1000.0)[:3] == pytest.approx([1 / 3] * 3, abs=1e-3)
+    assert nw.apply_temperature(p, 1000.0)[3] == 0.0  # impossible words stay impossible
+
+
+def test_temperature_zero_is_greedy():
+    assert nw.apply_temperature([0.2, 0.5, 0.3], 0).tolist() == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("temperature", [-0.5, float("nan"), float("inf"), "hot", None])
+def test_bad_temperatures_are_rejected(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        nw.apply_temperature([0.5, 0.5], temperature)
+
+
+def test_bad_probabilities_are_rejected():
+    for bad in [[], [0.0, 0.0], [0.5, -0.1], [[0.5, 0.5]]]:
+        with pytest.raises(ValueError, match="probabilities"):
+            nw.apply_temperature(bad, 1.0)
+
+
+# ---------------------------------------------------------------- generation
+
+
+def test_generate_is_repeatable_for_a_seed(trained):
+    model, vectorizer, _ = trained
+    first = nw.generate(model, vectorizer, "hello", 4, temperature=1.5, seed=7)
+    assert first == nw.generate(model, vectorizer, "hello", 4, temperature=1.5, seed=7)
+    rng_a, rng_b = np.random.default_rng(7), np.random.default_rng(7)
+    assert nw.generate(model, vectorizer, "hello", 4, 1.5, rng_a) == nw.generate(model, vectorizer, "hello", 4, 1.5, rng_b)
+
+
+def test_generate_starts_with_the_seed_text_and_adds_n_words(trained):
+    model, vectorizer, _ = trained
+    text = nw.generate(model, vectorizer, "Hello, how", 3, temperature=1.0, seed=0)
+    assert text.split()[:2] == ["hello", "how"] and len(text.split()) == 5
+    assert nw.generate(model, vectorizer, "hello", 0) == "hello"
+
+
+def test_generate_at_temperature_zero_follows_the_top_word(trained):
+    model, vectorizer, _ = trained
+    text = "hello"
+    for _ in range(3):
+        text += " " + nw.predict_next_word(model, vectorizer, " ".join(text.split()[-4:]), k=1)[0][0]
+    for seed in range(3):  # greedy ignores the random seed
+        assert nw.generate(model, vectorizer, "hello", 3, temperature=0, seed=seed) == text
+
+
+def test_generate_never_emits_reserved_tokens_and_high_temperature_varies(vocabulary):
+    # a model that puts most mass on padding and [UNK]; the rest spread evenly over the 10 words
+    model = controlled_model(vocabulary, distribution(vocabulary, PAD=0.45, UNK=0.45))
+    texts = {nw.generate(model, vocabulary, "hello", 4, temperature=2.0, seed=s) for s in range(5)}
+    assert len(texts) > 1  # different seeds, different samples
+    for text in texts:
+        assert "[unk]" not in text.lower() and len(text.split()) == 5
+
+
+def test_generate_rejects_bad_arguments(trained):
+    model, vectorizer, _ = trained
+    with pytest.raises(ValueError, match="temperature"):
+        nw.generate(model, vectorizer, "hello", 2, temperature=-1)
+    for n_words in [-1, 1.5, "3"]:
+        with pytest.raises(ValueError, match="n_words"):
+            nw.generate(model, vectorizer, "hello", n_words)
+    with pytest.raises(nw.EmptyInputError):
+        nw.generate(model, vectorizer, "  ", 2)
+    with pytest.raises(nw.UnknownWordError):
+        nw.generate(model, vectorizer, "goodbye", 2)
+
+
+def test_generate_warns_once_for_a_long_seed_text(trained):
+    model, vectorizer, _ = trained
+    with pytest.warns(nw.InputTooLongWarning) as record:
+        text = nw.generate(model, vectorizer, "hello how are your friends", 3, temperature=1.0, seed=0)
+    assert len([w for w in record if w.category is nw.InputTooLongWarning]) == 1
+    assert len(text.split()) == 8
