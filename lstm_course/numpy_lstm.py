@@ -82,3 +82,27 @@ def lstm_forward(inputs, kernel, recurrent_kernel, bias, h0=None, c0=None) -> di
 def param_count(input_dim: int, units: int) -> int:
     """4 blocks, each with an input matrix, a recurrent matrix and a bias."""
     return 4 * (input_dim * units + units * units + units)
+
+
+def run_fixed_gates(steps) -> list:
+    """Cell and hidden state when the gates are set by hand instead of computed (one unit).
+
+    `steps` is a list of dicts with keys forget, input, candidate, output (floats). Returns one dict
+    per step with the same keys plus `c` and `h`. This is the LSTM update with the learning removed:
+    it makes the arithmetic of forgetting, writing and reading visible.
+    """
+    c = 0.0
+    trace = []
+    for k, step in enumerate(steps):
+        missing = {"forget", "input", "candidate", "output"} - set(step)
+        if missing:
+            raise ValueError(f"step {k} is missing {sorted(missing)}")
+        for gate in ("forget", "input", "output"):
+            if not 0.0 <= float(step[gate]) <= 1.0:
+                raise ValueError(f"step {k}: the {gate} gate is a sigmoid output and must be in [0, 1], got {step[gate]}")
+        if not -1.0 <= float(step["candidate"]) <= 1.0:
+            raise ValueError(f"step {k}: the candidate is a tanh output and must be in [-1, 1], got {step['candidate']}")
+        c = step["forget"] * c + step["input"] * step["candidate"]
+        h = step["output"] * np.tanh(c)
+        trace.append({**step, "c": float(c), "h": float(h)})
+    return trace
