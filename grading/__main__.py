@@ -1,0 +1,76 @@
+"""Command line: ``python -m grading autograde ASSIGNMENT [--course-dir DIR] [--jobs 2] ...``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import runner, sandbox
+
+BANNER = "!" * 78
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grading",
+                                     description="Autograde untrusted nbgrader submissions safely.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    auto = sub.add_parser("autograde", help="grade every submission of an assignment")
+    auto.add_argument("assignment")
+    auto.add_argument("--course-dir", type=Path, default=Path.cwd(),
+                      help="nbgrader course directory (default: current directory)")
+    auto.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel")
+    auto.add_argument("--force", action="store_true", help="regrade students already graded")
+    auto.add_argument("--student", action="append", help="only this student (repeatable)")
+    auto.add_argument("--allow-unsandboxed", action="store_true",
+                      help="grade even where the sandbox is unavailable (trusted work only!)")
+    auto.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
+    auto.add_argument("--max-processes", type=int, default=sandbox.Limits.max_processes)
+    auto.add_argument("--max-file-mb", type=int, default=sandbox.Limits.max_file_mb)
+    auto.add_argument("--cell-timeout", type=int, default=None,
+                      help="seconds per cell (default: nbgrader's Execute.timeout)")
+    auto.add_argument("--notebook-time-limit", type=int, default=1800,
+                      help="seconds for a whole notebook")
+    sub.add_parser("check-sandbox", help="say whether this machine can sandbox kernels")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    probe = sandbox.probe()
+    if args.command == "check-sandbox":
+        print(probe.summary())
+        return 0 if probe.ok else 1
+    sandboxed = probe.ok
+    if not probe.ok:
+        print(BANNER, file=sys.stderr)
+        print("THE SANDBOX IS NOT AVAILABLE ON THIS MACHINE:", file=sys.stderr)
+        for reason in probe.reasons:
+            print(f"  - {reason}", file=sys.stderr)
+        if not args.allow_unsandboxed:
+            print("Student code would run with YOUR rights: it could read the hidden tests, edit "
+                  "the gradebook and reach the network.\nRefusing to grade. Fix the above, or "
+                  "pass --allow-unsandboxed for work you trust.", file=sys.stderr)
+            print(BANNER, file=sys.stderr)
+            return 2
+        print("--allow-unsandboxed given: grading WITHOUT a sandbox (timeouts, output caps and "
+              "the integrity guard still apply).", file=sys.stderr)
+        print(BANNER, file=sys.stderr)
+    else:
+        print(probe.summary())
+    limits = {"memory_mb": args.memory_mb, "max_processes": args.max_processes,
+              "max_file_mb": args.max_file_mb, "notebook_time_limit": args.notebook_time_limit}
+    if args.cell_timeout:
+        limits["timeout"] = args.cell_timeout
+    batch = runner.Batch(args.course_dir, args.assignment, jobs=args.jobs, force=args.force,
+                         sandboxed=sandboxed, limits=limits, students=args.student)
+    outcome = batch.run()
+    failed = [s for s, r in outcome["results"].items() if r.get("status") == "error"]
+    if failed:
+        print(f"{len(failed)} submission(s) could not be graded (status 'error'; they will be "
+              f"retried on the next run): {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

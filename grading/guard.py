@@ -1,0 +1,225 @@
+"""Integrity guard: code the grader runs *inside* the kernel around every test cell.
+
+Student code shares the kernel process with the tests, so it can try to make a failing test look
+like a pass: redefine ``np.allclose`` or a builtin, silence IPython's error display or display
+hook, register input transformers, trace hooks or custom exception handlers, or hand the test an
+object whose ``==`` is always true. Before each test cell the guard puts back everything it
+snapshotted when the kernel started (before any student code ran), so the test runs against the
+real functions. After the test cell it checks again; what it finds is reported, and a test that
+passed in the presence of tampering it cannot undo counts as failed.
+
+Limits (also in docs/safe_grading.md): the guard is Python running in the student's process. It
+defeats the tampering above, but code written specifically against the guard (e.g. rewriting the
+kernel's message loop with ctypes) could still forge a reply. The sandbox guarantees that such
+code can only ever affect its own grade, and every guard finding is written to the report.
+"""
+from __future__ import annotations
+
+import json
+
+RESULT_NAME = "_grading_guard_result"
+
+# Runs once, before any student code. Everything lives in one module object so the student's
+# namespace is not polluted.
+BOOTSTRAP = r'''
+def _grading_guard_bootstrap():
+    import builtins, sys, types, threading, math, operator, importlib, os
+    guard = types.ModuleType("_grading_guard")
+    ip = get_ipython()
+    modules = {}
+    for name in ("builtins", "math", "operator", "numpy", "numpy.testing", "numpy.linalg",
+                 "lstm_course.checks"):
+        try:
+            modules[name] = importlib.import_module(name)
+        except Exception:
+            pass
+    # Snapshots taken now, while only trusted code has run.
+    mod_snap = {name: dict(vars(mod)) for name, mod in modules.items()}
+    classes = []
+    for obj in (ip, ip.displayhook, ip.display_pub, getattr(ip, "kernel", None),
+                getattr(getattr(ip, "kernel", None), "session", None), sys.stdout, sys.stderr,
+                getattr(ip, "compile", None), getattr(ip, "InteractiveTB", None),
+                getattr(ip, "SyntaxTB", None), getattr(ip, "events", None)):
+        if obj is None:
+            continue
+        for cls in type(obj).__mro__:
+            if cls.__module__.split(".")[0] in ("IPython", "ipykernel", "jupyter_client") \
+                    and cls not in classes:
+                classes.append(cls)
+    cls_snap = {cls: dict(vars(cls)) for cls in classes}
+    inst_names = ("showtraceback", "_showtraceback", "showsyntaxerror", "showindentationerror",
+                  "run_cell", "run_cell_async", "run_code", "run_ast_nodes", "should_run_async",
+                  "transform_cell", "excepthook", "CustomTB", "displayhook", "display_pub",
+                  "display_trap", "InteractiveTB", "SyntaxTB", "compile", "kernel",
+                  "_format_exception_for_storage")
+    inst_snap = {n: ip.__dict__.get(n, guard) for n in inst_names}
+    trait_names = ("custom_exceptions", "displayhook", "display_pub", "InteractiveTB", "compile")
+    trait_snap = {n: ip._trait_values.get(n, guard) for n in trait_names}
+    kernel = getattr(ip, "kernel", None)
+    callable_types = (types.FunctionType, types.MethodType, types.BuiltinFunctionType)
+    kernel_snap = {k: v for k, v in vars(kernel).items() if isinstance(v, callable_types)} \
+        if kernel is not None else {}
+    list_targets = lambda: {
+        "ast_transformers": ip.ast_transformers,
+        "input_transformers_post": ip.input_transformers_post,
+        "input_transformers_cleanup": ip.input_transformer_manager.cleanup_transforms,
+        "line_transforms": ip.input_transformer_manager.line_transforms,
+    }
+    sys_snap = {n: getattr(sys, n) for n in ("displayhook", "excepthook", "stdout", "stderr",
+                                              "breakpointhook", "unraisablehook")}
+    def trusted_file(filename):
+        if not filename or filename.startswith("<"):
+            return True
+        real = os.path.realpath(filename)
+        return any(real.startswith(root) for root in guard.trusted_roots)
+    def untrusted_function(value):
+        if isinstance(value, (types.MethodType, classmethod, staticmethod)):
+            value = value.__func__
+        if not isinstance(value, types.FunctionType):
+            return False
+        return not trusted_file(value.__code__.co_filename)
+    def untrusted_object(value):
+        if untrusted_function(value):
+            return True
+        try:
+            return any(untrusted_function(v) for v in vars(type(value)).values())
+        except TypeError:
+            return False
+    guard.trusted_roots = tuple(sorted({os.path.realpath(p) + "/" for p in (
+        sys.prefix, sys.base_prefix, os.path.dirname(os.__file__))} | {
+        os.path.dirname(os.path.realpath(m.__file__)) + "/" for m in modules.values()
+        if getattr(m, "__file__", None)}))
+    def restore():
+        """Put back every snapshotted object; return the names that had been changed."""
+        changed = []
+        for name, snap in mod_snap.items():
+            mod = modules[name]
+            current = vars(mod)
+            for key, value in snap.items():
+                if name == "builtins" and key in ("input", "raw_input", "getpass"):
+                    continue  # ipykernel swaps these in for every execution
+                if current.get(key, guard) is not value:
+                    changed.append(f"{name}.{key}")
+                    setattr(mod, key, value)
+        for cls, snap in cls_snap.items():
+            current = dict(vars(cls))
+            for key, value in snap.items():
+                if current.get(key, guard) is not value:
+                    changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+                    setattr(cls, key, value)
+            for key in current.keys() - snap.keys():
+                if untrusted_function(current[key]):
+                    changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+                    delattr(cls, key)
+        for key, was in inst_snap.items():
+            now = ip.__dict__.get(key, guard)
+            if now is not was:
+                changed.append(f"shell.{key}")
+                if was is guard:
+                    del ip.__dict__[key]
+                else:
+                    ip.__dict__[key] = was
+        for key, was in trait_snap.items():
+            if was is not guard and ip._trait_values.get(key, guard) is not was:
+                changed.append(f"shell.{key}")
+                ip._trait_values[key] = was
+        if kernel is not None:
+            for key, value in kernel_snap.items():
+                if kernel.__dict__.get(key, guard) is not value:
+                    changed.append(f"kernel.{key}")
+                    kernel.__dict__[key] = value
+            for key, value in list(vars(kernel).items()):
+                if key not in kernel_snap and untrusted_function(value):
+                    changed.append(f"kernel.{key}")
+                    del kernel.__dict__[key]
+        for key, target in list_targets().items():
+            planted = [entry for entry in target if untrusted_object(entry)]
+            if planted:
+                changed.append(f"shell.{key}")
+                target[:] = [entry for entry in target if entry not in planted]
+        for key, callbacks in ip.events.callbacks.items():
+            planted = [cb for cb in callbacks if untrusted_object(cb)]
+            if planted:
+                changed.append(f"shell.events.{key}")
+                callbacks[:] = [cb for cb in callbacks if cb not in planted]
+        for key, value in sys_snap.items():
+            now = getattr(sys, key)
+            if now is not value and untrusted_object(now):
+                changed.append(f"sys.{key}")
+                setattr(sys, key, value)
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            changed.append("sys.settrace/setprofile")
+            sys.settrace(None)
+            sys.setprofile(None)
+        if threading._trace_hook is not None or threading._profile_hook is not None:
+            changed.append("threading.settrace/setprofile")
+            threading.settrace(None)
+            threading.setprofile(None)
+        return changed
+    def foreign_code():
+        """Functions from student code planted in library modules, and student classes that
+        override comparison or conversion (an object whose == is always true)."""
+        found = []
+        for modname, mod in list(sys.modules.items()):
+            if modname in ("__main__", "_grading_guard") or mod is None:
+                continue
+            try:
+                items = list(vars(mod).items())
+            except TypeError:
+                continue
+            for key, value in items:
+                if getattr(value, "__module__", None) != modname and untrusted_function(value):
+                    found.append(f"{modname}.{key} is student code")
+        dunders = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__",
+                   "__float__", "__int__", "__index__", "__complex__", "__array__",
+                   "__array_ufunc__", "__array_function__")
+        stack, seen = [object], set()
+        while stack:
+            cls = stack.pop()
+            try:
+                subclasses = type.__subclasses__(cls)
+            except TypeError:
+                continue
+            for sub in subclasses:
+                if id(sub) in seen:
+                    continue
+                seen.add(id(sub))
+                stack.append(sub)
+                own = vars(sub)
+                for name in dunders:
+                    if untrusted_function(own.get(name)):
+                        found.append(f"class {sub.__qualname__} overrides {name}")
+                        break
+        return found
+    def check(phase):
+        return {"phase": phase, "changed": restore(),
+                "foreign": foreign_code() if phase == "after" else []}
+    guard.check = check
+    guard.modules = modules
+    sys.modules["_grading_guard"] = guard
+_grading_guard_bootstrap()
+del _grading_guard_bootstrap
+'''
+
+
+def check_code(phase: str) -> str:
+    """Code for a silent request; its result comes back as a user expression."""
+    return (f"import sys as _gs, json as _gj\n"
+            f"{RESULT_NAME} = _gj.dumps(_gs.modules['_grading_guard'].check({phase!r}))\n"
+            f"del _gs, _gj\n")
+
+
+def parse_result(reply: dict | None) -> dict | None:
+    """The guard's findings from an execute_reply, or None when the guard did not answer."""
+    if not reply or reply.get("content", {}).get("status") != "ok":
+        return None
+    expr = reply["content"].get("user_expressions", {}).get(RESULT_NAME, {})
+    if expr.get("status") != "ok":
+        return None
+    text = expr.get("data", {}).get("text/plain", "")
+    try:
+        import ast  # noqa: PLC0415
+
+        return json.loads(ast.literal_eval(text))
+    except (ValueError, SyntaxError):
+        return None

@@ -1,0 +1,180 @@
+"""Grade every submission of an assignment: find them, skip finished ones, run workers in parallel.
+
+Each submission is graded by a separate ``python -m grading.worker`` process (at most ``jobs`` at a
+time, one sandbox uid per slot). A submission is "finished" once its result file is written
+(atomically) with a fingerprint of the submitted files; re-running skips finished submissions
+unless ``force`` or the files changed. Grades live in nbgrader's gradebook, where nbgrader updates
+each student's rows in place, so a re-run can neither lose nor duplicate a grade.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import report, sandbox
+
+WORKER_GRACE_S = 120  # beyond the notebook time limit, for nbgrader's own work
+
+
+def fingerprint(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            digest.update(str(path.relative_to(directory)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class Batch:
+    def __init__(self, course_dir: Path, assignment: str, jobs: int = 2, force: bool = False,
+                 sandboxed: bool = True, limits: dict | None = None, students: list[str] | None = None,
+                 out=sys.stdout):
+        self.course_dir = course_dir.resolve()
+        self.assignment = assignment
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.sandboxed = sandboxed
+        self.limits = limits or {}
+        self.only = students
+        self.out = out
+        self.state_dir = self.course_dir / ".grading" / assignment
+        self.results_dir = self.state_dir / "results"
+        self.report_dir = self.course_dir / "reports" / assignment
+        self._print_lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        with self._print_lock:
+            print(text, file=self.out, flush=True)
+
+    def submissions(self) -> dict[str, Path]:
+        from nbgrader.coursedir import CourseDirectory  # noqa: PLC0415
+        from .worker import load_config  # noqa: PLC0415
+
+        coursedir = CourseDirectory(config=load_config(self.course_dir, {}))
+        root = Path(coursedir.root) / coursedir.submitted_directory
+        found = {}
+        if root.is_dir():
+            for student_dir in sorted(root.iterdir()):
+                path = Path(coursedir.format_path(coursedir.submitted_directory,
+                                                  student_dir.name, self.assignment))
+                if path.is_dir() and (self.only is None or student_dir.name in self.only):
+                    found[student_dir.name] = path
+        return found
+
+    def run(self) -> dict:
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        subs = self.submissions()
+        todo, skipped = [], []
+        for student, path in subs.items():
+            result_file = self.results_dir / f"{student}.json"
+            fp = fingerprint(path)
+            if not self.force and result_file.exists():
+                try:
+                    old = json.loads(result_file.read_text())
+                except json.JSONDecodeError:
+                    old = {}
+                if old.get("fingerprint") == fp and old.get("status") != "error":
+                    skipped.append(student)
+                    continue
+            todo.append((student, fp))
+        self.say(f"grading {self.assignment}: {len(subs)} submissions, {len(todo)} to grade, "
+                 f"{len(skipped)} already graded (use --force to regrade), {self.jobs} in parallel, "
+                 f"{'SANDBOXED' if self.sandboxed else 'UNSANDBOXED'}")
+        slots: queue.Queue[int] = queue.Queue()
+        for slot in range(self.jobs):
+            slots.put(slot)
+        done = [0]
+        started = time.monotonic()
+
+        def grade(item):
+            student, fp = item
+            slot = slots.get()
+            try:
+                result = self._grade_one(student, slot)
+            finally:
+                slots.put(slot)
+            result["fingerprint"] = fp
+            tmp = self.results_dir / f"{student}.json.tmp"
+            tmp.write_text(json.dumps(result, indent=1, default=str))
+            os.replace(tmp, self.results_dir / f"{student}.json")
+            with self._print_lock:
+                done[0] += 1
+                n = done[0]
+            score = (f"{result.get('score', 0):g}/{result.get('max_score', 0):g}"
+                     if "score" in result else "-")
+            self.say(f"[{n}/{len(todo)}] {student}: {result['status']} {score} "
+                     f"({result.get('seconds', 0):.1f} s){report.headline(result)}")
+            return result
+
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            list(pool.map(grade, todo))
+        elapsed = time.monotonic() - started
+        results = {}
+        for student in subs:
+            path = self.results_dir / f"{student}.json"
+            if path.exists():
+                results[student] = json.loads(path.read_text())
+        csv_path = report.write_all(self.course_dir, self.assignment, results, self.report_dir)
+        rate = len(todo) / (elapsed / 60) if todo and elapsed > 0 else 0.0
+        self.say(f"done: {len(todo)} graded in {elapsed:.1f} s ({rate:.1f} per minute); "
+                 f"grades: {csv_path}; reports: {self.report_dir}/")
+        return {"graded": [s for s, _ in todo], "skipped": skipped, "results": results,
+                "seconds": elapsed, "csv": csv_path}
+
+    def _grade_one(self, student: str, slot: int) -> dict:
+        result_file = self.state_dir / "work" / f"{student}.json"
+        result_file.parent.mkdir(parents=True, exist_ok=True)
+        result_file.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "grading.worker", "--course-dir", str(self.course_dir),
+               "--assignment", self.assignment, "--student", student, "--slot", str(slot),
+               "--state-dir", str(self.state_dir), "--result", str(result_file),
+               "--limits", json.dumps(self.limits)]
+        if not self.sandboxed:
+            cmd.append("--unsandboxed")
+        limit = int(self.limits.get("notebook_time_limit", 1800)) + WORKER_GRACE_S
+        # nbgrader runs `alembic` from PATH: put this interpreter's bin directory first
+        env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                                      os.environ.get("PATH", "")]),
+               "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
+        log_file = self.state_dir / "work" / f"{student}.log"
+        with open(log_file, "w") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                    cwd=self.course_dir, start_new_session=True)
+            try:
+                proc.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        _sweep_cgroups(proc.pid)
+        if result_file.exists():
+            return json.loads(result_file.read_text())
+        tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+        return {"student": student, "status": "error",
+                "error": f"the grading process ended without a result (exit {proc.returncode})\n{tail}"}
+
+
+def _sweep_cgroups(worker_pid: int) -> None:
+    """Kill and remove any cgroup a dead worker left behind (its kernels die with it anyway)."""
+    for controller in sandbox.CONTROLLERS:
+        parent = sandbox._own_cgroup(controller)
+        if parent is None:
+            continue
+        for path in parent.glob(f"grading-{worker_pid}-*"):
+            leftover = sandbox.CgroupSet.__new__(sandbox.CgroupSet)
+            leftover.paths = {controller: path}
+            leftover.remove()
+
+
+def clean_state(course_dir: Path, assignment: str) -> None:
+    shutil.rmtree(course_dir / ".grading" / assignment, ignore_errors=True)

@@ -1,0 +1,306 @@
+"""The sandbox one submission's kernel runs in: bubblewrap + an unprivileged uid + cgroups + rlimits.
+
+Layers, outermost first (each is verified by tests/test_safe_grading.py, not just configured):
+
+* cgroups v1 (memory, pids, cpu), one set per kernel: a memory ceiling the kernel cannot exceed,
+  a process/thread ceiling that stops fork bombs, an equal CPU share so a busy submission cannot
+  starve the one graded beside it, and a list of every process the submission started, which is
+  how everything is killed at the end.
+* rlimits via ``prlimit``: file size, core dumps, open files, processes per uid (and address space
+  when cgroups are missing).
+* ``bwrap`` (run as root, so it can build mounts from root-only paths) unshares the mount, pid,
+  network, ipc and uts namespaces: the only network is a private loopback; the file system holds
+  the Python installation read-only and ONE writable scratch directory, and nothing of the course
+  directory (no source/, no gradebook, no other submission); ``--die-with-parent`` and the pid
+  namespace make every process die with the kernel.
+* ``setpriv`` inside the sandbox drops to an unprivileged uid (one per worker slot) with no
+  capabilities and no_new_privs, so even files bound into the sandbox are read as "nobody".
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CONTROLLERS = ("memory", "pids", "cpu")
+BASE_SANDBOX_UID = 61000  # uid/gid = base + worker slot; unused by any account on the machine
+
+
+@dataclasses.dataclass
+class Limits:
+    """Resource limits for one submission's kernel."""
+
+    memory_mb: int = 3072
+    max_processes: int = 256  # processes AND threads (TensorFlow starts ~30 threads)
+    max_file_mb: int = 256
+    max_open_files: int = 1024
+    tmpfs_mb: int = 512  # the sandbox's private /tmp
+
+
+@dataclasses.dataclass
+class SandboxSpec:
+    """Everything needed to start one sandboxed kernel."""
+
+    scratch_dir: Path  # the only writable directory, bound at the same path inside
+    uid: int
+    limits: Limits
+    readonly_paths: list[str]
+    cgroups: "CgroupSet | None" = None
+
+
+def trusted_readonly_paths() -> list[str]:
+    """Directories a kernel needs to read: the interpreter, the venv and editable packages.
+
+    Only these are visible: the course directory is deliberately NOT among them.
+    """
+    paths = {"/usr", os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        paths.add(os.path.realpath(sysconfig.get_paths()[key]))
+    # editable installs (e.g. lstm_course -> /work/main/lstm_course): bind the package dir only,
+    # never the repository around it (which holds solutions/ with the hidden tests)
+    try:
+        import lstm_course  # noqa: PLC0415
+
+        paths.add(os.path.dirname(os.path.realpath(lstm_course.__file__)))
+    except ImportError:
+        pass
+    return sorted(_drop_nested(paths))
+
+
+def _drop_nested(paths: set[str]) -> list[str]:
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def passthrough_env() -> dict[str, str]:
+    """The few variables a kernel gets from the grader (everything else is cleared)."""
+    keep = {k: v for k, v in os.environ.items()
+            if k in ("NBGRADER_EXECUTION", "PYTHONHASHSEED", "OMP_NUM_THREADS", "KERAS_BACKEND")
+            or k.startswith("TF_") or k.startswith("LSTM_COURSE_")}
+    return keep
+
+
+def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
+    """The full command line: cgroup attach, rlimits, bwrap, setpriv, then ``inner``."""
+    scratch = str(spec.scratch_dir)
+    lim = spec.limits
+    cmd: list[str] = []
+    if spec.cgroups is not None:
+        # the shell puts itself in the cgroups, then execs the rest: every descendant inherits them
+        procs_files = spec.cgroups.procs_files()
+        script = "".join(f'echo $$ > "${i + 1}" && ' for i in range(len(procs_files)))
+        script += f"shift {len(procs_files)} && exec \"$@\""
+        cmd += ["/bin/sh", "-c", script, "sandbox-attach", *procs_files]
+    cmd += ["prlimit",
+            f"--fsize={lim.max_file_mb * 2**20}", "--core=0",
+            f"--nofile={lim.max_open_files}", f"--nproc={lim.max_processes}"]
+    if spec.cgroups is None or not spec.cgroups.has("memory"):
+        # without a memory cgroup, cap the address space instead (cruder: counts reservations)
+        cmd.append(f"--as={lim.memory_mb * 4 * 2**20}")
+    cmd += ["--", "bwrap",
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--hostname", "sandbox", "--clearenv",
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(lim.tmpfs_mb * 2**20), "--tmpfs", "/tmp",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"]
+    made: set[str] = {"/", "/tmp", "/proc", "/dev"}
+    for path in [*spec.readonly_paths, scratch]:
+        for parent in reversed(Path(path).parents):
+            p = str(parent)
+            if p not in made:
+                # bwrap would create missing parents 0700 (root-only); make them traversable
+                cmd += ["--perms", "0755", "--dir", p]
+                made.add(p)
+        made.add(path)
+    for path in spec.readonly_paths:
+        cmd += ["--ro-bind", path, path]
+    for etc_file in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts"):
+        cmd += ["--ro-bind-try", etc_file, etc_file]
+    cmd += ["--bind", scratch, scratch, "--chdir", scratch]
+    home = f"{scratch}/home"
+    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+                "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": f"{home}/.mpl",
+                "JUPYTER_RUNTIME_DIR": f"{home}/.runtime", "IPYTHONDIR": f"{home}/.ipython",
+                "USER": "sandbox"}
+    for key, value in {**env, **base_env}.items():
+        cmd += ["--setenv", key, value]
+    cmd += ["setpriv", f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
+    return cmd
+
+
+class CgroupSet:
+    """One cgroup per controller (memory, pids, cpu) for one kernel, under our own cgroup."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.paths: dict[str, Path] = {}
+        for controller in CONTROLLERS:
+            parent = _own_cgroup(controller)
+            if parent is None:
+                continue
+            path = parent / name
+            try:
+                path.mkdir(exist_ok=True)
+            except OSError:
+                continue
+            self.paths[controller] = path
+        if "memory" in self.paths:
+            limit = str(limits.memory_mb * 2**20)
+            (self.paths["memory"] / "memory.limit_in_bytes").write_text(limit)
+            memsw = self.paths["memory"] / "memory.memsw.limit_in_bytes"
+            if memsw.exists():  # memory+swap: swapping out does not escape the ceiling
+                try:
+                    memsw.write_text(limit)
+                except OSError:
+                    pass
+        if "pids" in self.paths:
+            (self.paths["pids"] / "pids.max").write_text(str(limits.max_processes))
+
+    def has(self, controller: str) -> bool:
+        return controller in self.paths
+
+    def procs_files(self) -> list[str]:
+        return [str(p / "cgroup.procs") for p in self.paths.values()]
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        for path in self.paths.values():
+            try:
+                found |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return found
+
+    def stats(self) -> dict[str, int]:
+        """Evidence for the report: OOM kills, refused forks, peak memory."""
+        out: dict[str, int] = {}
+        mem = self.paths.get("memory")
+        if mem is not None:
+            for line in _read(mem / "memory.oom_control").splitlines():
+                if line.startswith("oom_kill "):
+                    out["oom_kills"] = int(line.split()[1])
+            peak = _read(mem / "memory.max_usage_in_bytes").strip()
+            if peak:
+                out["peak_memory_mb"] = int(peak) // 2**20
+        pids = self.paths.get("pids")
+        if pids is not None:
+            for line in _read(pids / "pids.events").splitlines():
+                if line.startswith("max "):
+                    out["forks_refused"] = int(line.split()[1])
+        return out
+
+    def kill_all(self, timeout: float = 10.0) -> int:
+        """SIGKILL every process left in the cgroups; returns how many were found."""
+        killed: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = self.pids()
+            if not left:
+                break
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        return len(killed)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for path in self.paths.values():
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _own_cgroup(controller: str) -> Path | None:
+    """The directory of this process's cgroup for a v1 controller, if writable."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, names, rel = line.split(":", 2)
+        if controller in names.split(","):
+            path = CGROUP_ROOT / controller / rel.lstrip("/")
+            if path.is_dir() and os.access(path, os.W_OK):
+                return path
+    return None
+
+
+@dataclasses.dataclass
+class Probe:
+    """What this machine offers; ``ok`` is False when untrusted code must not be graded."""
+
+    ok: bool
+    reasons: list[str]
+    cgroups: list[str]
+
+    def summary(self) -> str:
+        have = ", ".join(self.cgroups) or "none"
+        return ("sandbox available (bwrap + unprivileged uid + namespaces; cgroups: " + have + ")"
+                if self.ok else "NO SANDBOX: " + "; ".join(self.reasons))
+
+
+def probe(scratch_parent: Path | None = None) -> Probe:
+    """Try the sandbox for real: start ``/bin/true``-like Python in it and check what it sees."""
+    reasons: list[str] = []
+    if os.geteuid() != 0:
+        reasons.append("the grader is not root, so it cannot switch the kernel to another uid "
+                       "or build the sandbox's mounts (run it as root, e.g. in the grading container)")
+    for tool in ("bwrap", "prlimit", "setpriv"):
+        if shutil.which(tool) is None:
+            reasons.append(f"'{tool}' is not installed (apt-get install -y bubblewrap util-linux)")
+    cgroups = [c for c in CONTROLLERS if _own_cgroup(c) is not None]
+    if reasons:
+        return Probe(False, reasons, cgroups)
+    import tempfile  # noqa: PLC0415
+
+    base = Path(tempfile.mkdtemp(prefix="grading-probe-", dir=scratch_parent))
+    try:
+        scratch = base / "work"
+        scratch.mkdir()
+        os.chown(scratch, BASE_SANDBOX_UID, BASE_SANDBOX_UID)
+        spec = SandboxSpec(scratch, BASE_SANDBOX_UID, Limits(), trusted_readonly_paths())
+        code = ("import os,socket;print(os.getuid(), len(socket.if_nameindex()), "
+                "os.path.exists(%r))" % str(Path.cwd()))
+        cmd = bwrap_command(spec, [sys.executable, "-c", code], {})
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if run.returncode != 0:
+            reasons.append("bwrap could not start a sandbox here: " + run.stderr.strip()[-300:])
+        else:
+            uid, interfaces, *_ = run.stdout.split()
+            if int(uid) != BASE_SANDBOX_UID:
+                reasons.append(f"sandboxed code ran as uid {uid}")
+            if int(interfaces) != 1:
+                reasons.append("sandboxed code saw network interfaces besides loopback")
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        reasons.append(f"sandbox probe failed: {exc}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return Probe(not reasons, reasons, cgroups)
