@@ -1,0 +1,330 @@
+"""The review loader: every source, bad input, the offline fallback and the download path (offline)."""
+import csv
+import functools
+import http.server
+import socket
+import threading
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from lstm_course import reviews
+from lstm_course.reviews import (
+    DownloadError,
+    ReviewDataError,
+    decode_imdb,
+    generate_reviews,
+    id_to_word_table,
+    load_reviews,
+    to_keras_ids,
+)
+
+
+@pytest.fixture(autouse=True)
+def no_env_path(monkeypatch):
+    monkeypatch.delenv(reviews.PATH_ENV_VAR, raising=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Generated corpus
+# ---------------------------------------------------------------------------------------------------
+def test_generated_reviews_are_deterministic_for_a_seed():
+    first, second, other = generate_reviews(50, seed=3), generate_reviews(50, seed=3), generate_reviews(50, seed=4)
+    assert first[0] == second[0]
+    np.testing.assert_array_equal(first[1], second[1])
+    assert first[0] != other[0]
+
+
+def test_generated_reviews_are_balanced_and_vary_in_length_like_real_reviews():
+    texts, labels = generate_reviews(401, seed=0)
+    assert len(texts) == 401 and set(np.unique(labels)) == {0, 1}
+    assert abs(int(labels.sum()) - 200) <= 1  # exactly balanced up to the odd one
+    lengths = np.array([len(t.split()) for t in texts])
+    assert 0.4 < (lengths < 200).mean() < 0.8  # many reviews need padding at 200 tokens, not all
+    assert lengths.min() < 60 and lengths.max() > 400
+
+
+def test_generated_reviews_contain_negations_and_neutral_filler():
+    texts, labels = generate_reviews(200, seed=1)
+    corpus = " ".join(texts).lower()
+    assert "was not" in corpus or "wasn't" in corpus
+    assert " but the " in corpus
+    assert "the movie that i watched" in corpus  # the seed's sentence pattern
+    assert "directed by" in corpus  # neutral plot/production talk
+
+
+def test_generated_labels_carry_signal():
+    # A crude word-count rule must beat chance, otherwise the corpus would teach nothing.
+    texts, labels = generate_reviews(400, seed=2)
+    positive, negative = set(reviews._POSITIVE), set(reviews._NEGATIVE)
+    score = np.array([sum((w in positive) - (w in negative) for w in t.lower().replace(".", "").split()) for t in texts])
+    accuracy = ((score > 0) == (labels == 1)).mean()
+    assert accuracy > 0.65
+
+
+def test_generated_rejects_bad_size():
+    with pytest.raises(ValueError, match="positive integer"):
+        generate_reviews(0)
+
+
+def test_load_generated_gives_requested_counts_and_says_it_is_synthetic():
+    data = load_reviews("generated", n_train=40, n_test=20, seed=5)
+    assert (len(data.train_texts), len(data.test_texts)) == (40, 20)
+    assert data.source == "generated" and data.synthetic
+    assert "GENERATED" in data.message and "not real" in data.message
+    assert not set(data.train_texts) & set(data.test_texts)
+    assert data.train_labels.dtype == np.int32 and data.train_labels.mean() == 0.5
+
+
+# ---------------------------------------------------------------------------------------------------
+# Local CSV
+# ---------------------------------------------------------------------------------------------------
+def write_csv(path, rows, header=("review", "sentiment")):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def csv_rows(n):
+    rows = []
+    for i in range(n):
+        sentiment = "positive" if i % 2 == 0 else "negative"
+        rows.append((f'Review {i}, "quoted", {sentiment} words.<br /><br />Second line &amp; more.', sentiment))
+    return rows
+
+
+def test_csv_source_cleans_html_and_maps_labels(tmp_path):
+    path = write_csv(tmp_path / "IMDB Dataset.csv", csv_rows(20))
+    data = load_reviews("csv", path=path, n_train=12, n_test=6, seed=0)
+    assert data.source == "csv" and "IMDB Dataset.csv" in data.message
+    assert (len(data.train_texts), len(data.test_texts)) == (12, 6)
+    for text, label in zip(data.train_texts + data.test_texts, np.concatenate([data.train_labels, data.test_labels])):
+        assert "<br" not in text and "&amp;" not in text and "Second line & more." in text
+        assert ("positive words" in text) == (label == 1)
+    assert not set(data.train_texts) & set(data.test_texts)
+
+
+def test_csv_smaller_than_requested_is_split_proportionally(tmp_path):
+    path = write_csv(tmp_path / "small.csv", csv_rows(10))
+    data = load_reviews("csv", path=path, n_train=2500, n_test=1000)
+    assert len(data.train_texts) + len(data.test_texts) == 10
+    assert len(data.test_texts) == 3
+
+
+def test_auto_detects_a_csv_path(tmp_path):
+    path = write_csv(tmp_path / "reviews.csv", csv_rows(8))
+    assert load_reviews(path=path, n_train=4, n_test=2).source == "csv"
+
+
+def test_auto_uses_the_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv(reviews.PATH_ENV_VAR, str(write_csv(tmp_path / "reviews.csv", csv_rows(8))))
+    assert load_reviews(n_train=4, n_test=2).source == "csv"
+
+
+def test_csv_with_wrong_columns_is_rejected(tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [("great", "1")], header=("text", "label"))
+    with pytest.raises(ReviewDataError, match="'review' and 'sentiment'"):
+        load_reviews("csv", path=path)
+
+
+def test_csv_with_unknown_label_names_the_line(tmp_path):
+    path = write_csv(tmp_path / "bad.csv", csv_rows(4) + [("fine film", "pos")])
+    with pytest.raises(ReviewDataError, match=r"line 6.*'pos'"):
+        load_reviews("csv", path=path)
+
+
+def test_csv_with_one_class_only_is_rejected(tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [(f"good {i}", "positive") for i in range(6)])
+    with pytest.raises(ReviewDataError, match="needs both"):
+        load_reviews("csv", path=path)
+
+
+def test_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(ReviewDataError, match="does not exist"):
+        load_reviews(path=tmp_path / "nowhere.csv")
+    with pytest.raises(ReviewDataError, match="does not exist"):
+        load_reviews("csv", path=tmp_path / "nowhere.csv")
+    with pytest.raises(ReviewDataError, match="needs path="):
+        load_reviews("aclImdb")
+
+
+def test_unknown_source_and_bad_sizes_are_rejected():
+    with pytest.raises(ReviewDataError, match="source must be one of"):
+        load_reviews("kaggle")
+    with pytest.raises(ReviewDataError, match="n_train"):
+        load_reviews("generated", n_train=1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Local aclImdb folder
+# ---------------------------------------------------------------------------------------------------
+def make_aclimdb(root, per_class=5):
+    for split in ("train", "test"):
+        for name in ("pos", "neg"):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for i in range(per_class):
+                (folder / f"{i}_7.txt").write_text(f"A {name} {split} review number {i}.<br />The end.")
+    return root
+
+
+def test_aclimdb_source_reads_both_splits(tmp_path):
+    root = make_aclimdb(tmp_path / "aclImdb")
+    data = load_reviews(path=root, n_train=6, n_test=4, seed=1)
+    assert data.source == "aclImdb"
+    assert (len(data.train_texts), len(data.test_texts)) == (6, 4)
+    assert data.train_labels.mean() == 0.5 and data.test_labels.mean() == 0.5
+    for split in ("train", "test"):
+        for text, label in zip(getattr(data, f"{split}_texts"), getattr(data, f"{split}_labels")):
+            assert f"A {'pos' if label else 'neg'} {split} review" in text
+            assert "<br" not in text
+
+
+def test_aclimdb_without_reviews_or_subfolders_is_rejected(tmp_path):
+    root = tmp_path / "aclImdb"
+    for split in ("train", "test"):
+        for name in ("pos", "neg"):
+            (root / split / name).mkdir(parents=True)
+    with pytest.raises(ReviewDataError, match="no .txt reviews"):
+        load_reviews("aclImdb", path=root)
+    with pytest.raises(ReviewDataError, match="train/neg/ is missing"):
+        load_reviews("aclImdb", path=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Real IMDB download path, served from this machine
+# ---------------------------------------------------------------------------------------------------
+WORD_INDEX = {"the": 1, "movie": 2, "great": 3, "awful": 4, "plot": 5, "zebra": 6}
+
+
+def make_imdb_files(folder, x_train=None, y_train=None):
+    """Tiny files in the layout of Keras' imdb.npz (ragged rank sequences) and imdb_word_index.json."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ragged = lambda seqs: np.array([list(s) for s in seqs] + [None], dtype=object)[:-1]  # noqa: E731
+    x_train = x_train if x_train is not None else ragged([[1, 2, 3], [1, 2, 4], [2, 3, 6], [5, 4], [3, 3], [4]])
+    y_train = y_train if y_train is not None else np.array([1, 0, 1, 0, 1, 0])
+    x_test = ragged([[1, 3], [1, 4], [2, 6, 3], [4, 4]])
+    y_test = np.array([1, 0, 1, 0])
+    np.savez(folder / "imdb.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    (folder / "imdb_word_index.json").write_text(json.dumps(WORD_INDEX))
+    return folder
+
+
+@pytest.fixture
+def local_origin(tmp_path):
+    """An http://127.0.0.1 server over a folder; yields (origin, folder, request_log)."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    log = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            log.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", folder, log
+    server.shutdown()
+    server.server_close()
+
+
+def test_keras_id_conventions():
+    # Keras: start marker 1, ranks shifted by 3, ids >= num_words become 2 (out of vocabulary).
+    assert to_keras_ids([1, 2, 5], num_words=7) == [1, 4, 5, 2]
+    table = id_to_word_table(WORD_INDEX)
+    assert table[4] == "the" and table[3 + 6] == "zebra"
+    assert decode_imdb([0, 0, 1, 4, 5, 2, 6], table) == "the movie [UNK] great"
+
+
+def test_imdb_download_from_a_local_origin_decodes_reviews(tmp_path, local_origin):
+    origin, folder, log = local_origin
+    make_imdb_files(folder)
+    cache = tmp_path / "cache"
+    data = load_reviews("imdb", n_train=4, n_test=2, seed=0, num_words=8, origin=origin, cache_dir=cache)
+    assert data.source == "imdb" and "num_words=8" in data.message
+    assert (cache / "imdb.npz").exists() and (cache / "imdb_word_index.json").exists()
+    assert sorted(log) == ["/imdb.npz", "/imdb_word_index.json"]
+    # num_words=8 keeps ids < 8, i.e. ranks 1..4: "plot" (id 8) and "zebra" (id 9) read [UNK].
+    train_pool = {"the movie great": 1, "the movie awful": 0, "movie great [UNK]": 1,
+                  "[UNK] awful": 0, "great great": 1, "awful": 0}
+    for text, label in zip(data.train_texts, data.train_labels):
+        assert train_pool[text] == label
+    assert data.train_labels.mean() == 0.5 and len(set(data.train_texts)) == 4
+    assert set(data.test_texts) <= {"the great", "the awful", "movie [UNK] great", "awful awful"}
+
+
+def test_imdb_second_load_uses_the_cache_without_network(tmp_path, local_origin):
+    origin, folder, log = local_origin
+    make_imdb_files(folder)
+    cache = tmp_path / "cache"
+    first = load_reviews("imdb", n_train=4, n_test=2, origin=origin, cache_dir=cache)
+    unreachable = f"http://127.0.0.1:{closed_port()}/"
+    second = load_reviews("imdb", n_train=4, n_test=2, origin=unreachable, cache_dir=cache)
+    assert second.train_texts == first.train_texts and len(log) == 2
+
+
+def test_imdb_file_that_tries_to_run_code_is_refused(tmp_path, local_origin):
+    origin, folder, _ = local_origin
+    sneaky = np.array([Fraction(1, 2)], dtype=object)  # any object outside plain NumPy arrays is refused
+    make_imdb_files(folder, x_train=sneaky, y_train=np.array([1]))
+    with pytest.raises(DownloadError, match="unreadable.*refusing"):
+        load_reviews("imdb", origin=origin, cache_dir=tmp_path / "cache")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+def test_imdb_source_raises_when_offline(tmp_path):
+    with pytest.raises(DownloadError, match="127.0.0.1"):
+        load_reviews("imdb", origin=f"http://127.0.0.1:{closed_port()}/", cache_dir=tmp_path, timeout=2)
+
+
+def test_auto_falls_back_to_generated_reviews_when_offline(tmp_path):
+    data = load_reviews(n_train=10, n_test=4, origin=f"http://127.0.0.1:{closed_port()}/", cache_dir=tmp_path, timeout=2)
+    assert data.source == "generated"
+    assert "could not be downloaded" in data.message and "GENERATED" in data.message
+    assert "path=" in data.message  # tells the learner how to get the real data
+
+
+def run_with_guard(function, guard_seconds):
+    """Run `function` in a thread; return its result, or None if it is still running after the guard."""
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault("value", function()), daemon=True)
+    worker.start()
+    worker.join(guard_seconds)
+    return None if worker.is_alive() else result["value"]
+
+
+def test_auto_gives_up_on_a_server_that_never_answers(tmp_path):
+    # The socket listens (so connecting succeeds) but nobody ever responds: the download must be
+    # abandoned after `timeout` seconds without progress instead of hanging.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        origin = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        data = run_with_guard(
+            lambda: load_reviews(n_train=10, n_test=4, origin=origin, cache_dir=tmp_path, timeout=0.5),
+            guard_seconds=30,
+        )
+    assert data is not None, "load_reviews hung on a silent server"
+    assert data.source == "generated" and "could not be downloaded" in data.message
+    assert not list(tmp_path.glob("*.part*"))  # no half-written file left behind as if it were the data
+
+
+def test_download_rejects_a_stalled_transfer(tmp_path):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/imdb.npz"
+        with pytest.raises(DownloadError, match="imdb.npz"):
+            reviews.download(url, tmp_path / "imdb.npz", timeout=0.5)
+    assert not (tmp_path / "imdb.npz").exists()
