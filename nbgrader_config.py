@@ -35,16 +35,18 @@ c.Execute.timeout = 90
 c.Execute.startup_timeout = 120  # kernel start + first TensorFlow import on a cold, busy disk
 c.Execute.interrupt_on_timeout = True
 
-# Kernel-level noise reduction: kernels inherit this environment, so TensorFlow's C++ info and
-# warning lines are hidden even when a submission imports TensorFlow before the setup cell.
-# (It cannot silence everything, e.g. absl's pre-initialisation banner, hence the preprocessor.)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
+# Kernel-level noise reduction: kernels inherit this process's environment, so the course's own
+# TensorFlow settings (lstm_course.env: C++ log level 3, oneDNN off for repeatable numbers) apply
+# even when a submission imports TensorFlow before the setup cell. This cannot silence everything
+# (Python warnings, absl, a student's own prints to stderr), hence StderrIsNotFailure below.
 try:  # the course package ships the preprocessors; fall back to this checkout if not installed
     from lstm_course.grading import HideHiddenTestsInFeedback, StderrIsNotFailure
 except ImportError:  # pragma: no cover - depends on the install
     sys.path.insert(0, COURSE_ROOT)
     from lstm_course.grading import HideHiddenTestsInFeedback, StderrIsNotFailure
+from lstm_course.env import _quiet_tensorflow  # noqa: E402 - sets environment variables only
+
+_quiet_tensorflow()
 
 # nbgrader 0.9 scores a test cell 0 when it has ANY stderr output, and TensorFlow writes to
 # stderr. StderrIsNotFailure (in place of nbgrader's IgnorePattern) keeps that text as ordinary
