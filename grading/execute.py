@@ -62,6 +62,16 @@ def _can_display_result(source: str) -> bool:
     return bool(body) and isinstance(body[-1], ast.Expr) and not source.rstrip().endswith(";")
 
 
+def _via_symlink(root: Path, rel: Path) -> bool:
+    """Whether ``root/rel`` or any folder on the way to it is a symlink."""
+    current = root
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
+
+
 class SandboxedExecute(Execute):
     """Execute preprocessor that runs the kernel in the sandbox (see module docstring)."""
 
@@ -80,6 +90,8 @@ class SandboxedExecute(Execute):
                                ).tag(config=True)
     report_dir = Unicode("", help="Where to write what happened, one JSON per notebook"
                          ).tag(config=True)
+    submitted_dir = Unicode("", help="The student's submitted directory: files that are symlinks "
+                            "there are never copied into the sandbox").tag(config=True)
     scratch_parent = Unicode("", help="Parent of the scratch directories (default: $TMPDIR)"
                              ).tag(config=True)
 
@@ -122,8 +134,6 @@ class SandboxedExecute(Execute):
             record["seconds"] = round(time.monotonic() - started, 2)
             self._stop_kernel()
             if cgroups is not None:
-                leftovers = cgroups.pids()
-                record["processes_left_at_end"] = len(leftovers)
                 record["cgroup_stats"] = cgroups.stats()
                 cgroups.remove()
             shutil.rmtree(base, ignore_errors=True)
@@ -157,8 +167,13 @@ class SandboxedExecute(Execute):
         copied, total = [], 0
         if not src.is_dir():
             return copied
+        submitted = Path(self.submitted_dir) if self.submitted_dir else None
         for path in sorted(src.rglob("*")):
             rel = path.relative_to(src)
+            if submitted is not None and _via_symlink(submitted, rel):
+                # nbgrader copied the link's TARGET into the autograded folder: it may be anything
+                record["events"].append(f"'{rel}' is a symlink in the submission; not copied")
+                continue
             if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb" \
                     or any(part.startswith(".ipynb_checkpoints") for part in rel.parts):
                 continue
@@ -276,6 +291,9 @@ class SandboxedExecute(Execute):
                 else:
                     status = reply["content"]["status"] if reply else "no reply"
                     entry["outcome"] = "timed out" if timed_out else status
+            if self._cgroups is not None and stopped_reason is None:
+                # bwrap's two processes and the kernel are expected; the rest the student started
+                record["processes_left_at_end"] = max(0, len(self._cgroups.pids()) - 3)
 
     def _settle_test_cell(self, cell, entry, reply, before, after, timed_out) -> None:
         """Decide pass/fail from facts the student cannot write, then make the outputs say it."""

@@ -27,12 +27,15 @@ def _grading_guard_bootstrap():
     guard = types.ModuleType("_grading_guard")
     ip = get_ipython()
     modules = {}
+    saved_path = list(sys.path)
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
     for name in ("builtins", "math", "operator", "numpy", "numpy.testing", "numpy.linalg",
                  "lstm_course.checks"):
         try:
             modules[name] = importlib.import_module(name)
         except Exception:
             pass
+    sys.path[:] = saved_path
     # Snapshots taken now, while only trusted code has run.
     mod_snap = {name: dict(vars(mod)) for name, mod in modules.items()}
     classes = []
@@ -156,13 +159,24 @@ def _grading_guard_bootstrap():
             threading.settrace(None)
             threading.setprofile(None)
         return changed
+    def shadows_installed(name):
+        import importlib.machinery
+        if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+            return True
+        clean = [p for p in sys.path if p not in ("", ".", os.getcwd())]
+        return importlib.machinery.PathFinder.find_spec(name, clean) is not None
     def foreign_code():
         """Functions from student code planted in library modules, and student classes that
         override comparison or conversion (an object whose == is always true)."""
         found = []
         for modname, mod in list(sys.modules.items()):
-            if modname in ("__main__", "_grading_guard") or mod is None:
+            if modname in ("__main__", "_grading_guard") or mod is None \
+                    or mod is sys.modules.get("__main__") or getattr(mod, "__dict__", None) is ip.user_ns:
                 continue
+            origin = getattr(mod, "__file__", None) or ""
+            if origin and not trusted_file(origin) and "." not in modname \
+                    and shadows_installed(modname):
+                found.append(f"module {modname} is the student's file {origin}, shadowing the real one")
             try:
                 items = list(vars(mod).items())
             except TypeError:

@@ -39,7 +39,8 @@ class FileLock:
 def load_config(course_dir: Path, overrides: dict):
     """The course's nbgrader_config.py plus the grader's settings."""
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: PLC0415
-                                        IgnorePattern, LimitOutput, SaveAutoGrades)
+                                        Execute, IgnorePattern, LimitOutput, SaveAutoGrades)
+    from traitlets.utils.importstring import import_item  # noqa: PLC0415
     from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: PLC0415
     from traitlets.config import Config  # noqa: PLC0415
     from traitlets.config.loader import PyFileConfigLoader  # noqa: PLC0415
@@ -48,9 +49,16 @@ def load_config(course_dir: Path, overrides: dict):
     if (course_dir / "nbgrader_config.py").exists():
         config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config())
     config.CourseDirectory.root = str(course_dir)
-    config.Autograde.autograde_preprocessors = [
-        sandboxed_execute.SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    # swap nbgrader's Execute for the sandboxed one, keeping the course's other steps
+    default = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+               AssignLatePenalties, CheckCellMetadata]
+    configured = config.Autograde.get("autograde_preprocessors", default)
+    steps = [import_item(p) if isinstance(p, str) else p for p in configured]
+    steps = [sandboxed_execute.SandboxedExecute if isinstance(p, type) and issubclass(p, Execute)
+             else p for p in steps]
+    if sandboxed_execute.SandboxedExecute not in steps:
+        steps.insert(0, sandboxed_execute.SandboxedExecute)
+    config.Autograde.autograde_preprocessors = steps
     # a deleted test cell comes back from the gradebook and runs against the student's code
     config.OverwriteCells.add_missing_cells = True
     for key, value in overrides.items():
@@ -99,7 +107,10 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
     from nbgrader.coursedir import CourseDirectory  # noqa: PLC0415
 
     report_dir = state_dir / "records" / student
-    overrides = {"use_sandbox": sandboxed, "slot": slot, "report_dir": str(report_dir), **limits}
+    coursedir = CourseDirectory(config=load_config(course_dir, {}))
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    overrides = {"use_sandbox": sandboxed, "slot": slot, "report_dir": str(report_dir),
+                 "submitted_dir": str(submitted), **limits}
     config = load_config(course_dir, overrides)
     coursedir = CourseDirectory(config=config)
     lock = FileLock(state_dir / "gradebook.lock")
@@ -107,7 +118,6 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
     result = {"student": student, "assignment": assignment, "status": "graded",
               "notebooks": {}, "sandboxed": sandboxed}
     started = time.monotonic()
-    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
     lock.acquire()
     try:
         with Gradebook(coursedir.db_url) as gb:
@@ -153,7 +163,11 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
                     entry["record"] = json.loads(record_file.read_text())
             sub = gb.find_submission(assignment, student)
             result["score"], result["max_score"] = sub.score, sub.max_score
-        result["nbgrader_log"] = "\n".join(logs)[-4000:]
+        log_text = "\n".join(logs)
+        result["nbgrader_warnings"] = sorted({line.strip() for line in log_text.splitlines()
+                                              if "has changed!" in line or "Missing grade cell" in line
+                                              or "does not exist in the database" in line})
+        result["nbgrader_log"] = log_text[-4000:]
     finally:
         lock.release()
     result["seconds"] = round(time.monotonic() - started, 2)

@@ -85,6 +85,7 @@ class Case:
     mutate: object = None  # function(nb dict) -> None, applied last
     raw: bytes | None = None  # the file's bytes, when it is not a notebook at all
     needs: str = ""  # "cgroups" when the expected outcome relies on a cgroup
+    files: dict = field(default_factory=dict)  # extra files submitted next to the notebook
 
 
 def cases(paths: dict) -> list[Case]:
@@ -176,6 +177,11 @@ def cases(paths: dict) -> list[Case]:
                                  "try:\n    open('gradebook_link.db', 'rb').read(16)\n"
                                  "    def add(a, b):\n        return 'symlink followed'\n"
                                  "except OSError as exc:\n    print('no link:', exc)\n")]),
+        Case("shadow_numpy", "wrong mean, and a numpy.py submitted next to the notebook whose "
+             "allclose always says yes", {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": wrong_mean},
+             files={"numpy.py": "def allclose(*args, **kwargs):\n    return True\n"
+                                "def mean(values):\n    return 0.0\n"}),
         Case("delete_test_cell", "wrong mean, and the mean test cell deleted",
              {**FULL, "test_mean": 0.0}, answers={"answer_mean": wrong_mean},
              mutate=lambda nb: _drop_cell(nb, "test_mean")),
@@ -288,6 +294,8 @@ def build_course(course_dir: Path, port: int, only: list[str] | None = None) -> 
             link = target / "gradebook_link.db"
             if not link.is_symlink():
                 link.symlink_to(paths["gradebook"])
+        for name, text in case.files.items():
+            (target / name).write_text(text)
         if case.raw is not None:
             (target / f"{ASSIGNMENT}.ipynb").write_bytes(case.raw)
             continue

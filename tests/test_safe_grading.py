@@ -1,0 +1,335 @@
+"""Safe grading (issue 4): the sandbox's properties, and a batch of hostile/broken submissions.
+
+The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and ~28 submissions
+(each the correct solution plus one attack or defect), and ONE ``grading`` batch grades them all
+with 2 workers. Every submission's every test cell must get exactly its expected score, so each
+case also checks that nothing another student did changed anyone's grade.
+
+Needs root, bubblewrap and cgroups (CI runs as root on a machine like this one). Where they are
+missing the tests are skipped with the reason, never passed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "bad_submissions"))
+
+from grading import runner, sandbox  # noqa: E402
+import generate  # noqa: E402
+
+PROBE = sandbox.probe()
+needs_sandbox = pytest.mark.skipif(not PROBE.ok, reason="sandbox unavailable here: "
+                                   + "; ".join(PROBE.reasons))
+CGROUPS = set(PROBE.cgroups)
+SUITE_LIMITS = {"memory_mb": 1536, "interrupt_grace": 5, "notebook_time_limit": 150}
+
+# Evidence each case must leave in the student's report (beyond the score).
+EVIDENCE = {
+    "ignores_sigint": "ignored the interrupt",
+    "infinite_loop": "timed out",
+    "os_exit": "exited with status 3",
+    "segfault": "SIGSEGV",
+    "memory_bomb": "memory limit",
+    "invalid_json": "not valid JSON",
+    "wrong_format_version": "format version 5",
+    "huge_output": "truncated",
+    "always_equal": "overrides __eq__",
+    "symlink_escape": "is a symlink",
+    "delete_test_cell": "restored",
+    "strip_test_metadata": "restored",
+    "edit_test_cell": "restored" ,
+    "redefine_allclose": "numpy.allclose",
+    "patch_showtraceback": "showtraceback",
+}
+
+
+class LoopbackServer:
+    """Counts connections on 127.0.0.1 (the network attack's target); stops by itself."""
+
+    def __init__(self, lifetime_s: float = 900):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.deadline = time.monotonic() + lifetime_s
+        self.stopped = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopped and time.monotonic() < self.deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def _sandbox_uids() -> range:
+    return range(sandbox.BASE_SANDBOX_UID, sandbox.BASE_SANDBOX_UID + 16)
+
+
+def _leftover_processes() -> list[str]:
+    found = []
+    for proc in psutil.process_iter(["pid", "uids", "cmdline"]):
+        try:
+            uid = proc.info["uids"].real if proc.info["uids"] else None
+            cmd = " ".join(proc.info["cmdline"] or [])
+        except (psutil.Error, AttributeError):
+            continue
+        if uid in _sandbox_uids() or (generate.MARKER in cmd and "pytest" not in cmd):
+            found.append(f"{proc.info['pid']} uid={uid} {cmd[:80]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if not PROBE.ok:
+        pytest.skip("sandbox unavailable here: " + "; ".join(PROBE.reasons))
+    server = LoopbackServer()
+    course = tmp_path_factory.mktemp("safety") / "course"
+    cases = generate.build_course(course, port=server.port)
+    batch = runner.Batch(course, generate.ASSIGNMENT, jobs=2, limits=SUITE_LIMITS,
+                         out=sys.stdout)
+    outcome = batch.run()
+    server.stop()
+    yield {"course": course, "cases": cases, "outcome": outcome, "server": server,
+           "leftovers": _leftover_processes()}
+
+
+def _gradebook_scores(course: Path) -> dict:
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        for student in gb.students:
+            sub = gb.find_submission_notebook(generate.ASSIGNMENT, generate.ASSIGNMENT, student.id)
+            scores[student.id] = {g.name: g.score for g in sub.grades
+                                  if g.name in generate.FULL}
+            scores[student.id]["_manual"] = [g.manual_score for g in sub.grades]
+            scores[student.id]["_rows"] = len(sub.grades)
+    return scores
+
+
+def test_suite_has_at_least_20_bad_submissions():
+    cases = generate.cases({"course_dir": "/x", "source_notebook": "/x", "gradebook": "/x",
+                            "other_submission": "/x", "port": 9})
+    assert len([c for c in cases if c.name != "correct"]) >= 20
+    assert len({c.name for c in cases}) == len(cases)
+
+
+ALL_CASES = [c.name for c in generate.cases({"course_dir": "/x", "source_notebook": "/x",
+                                             "gradebook": "/x", "other_submission": "/x",
+                                             "port": 9})]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("name", ALL_CASES)
+def test_each_submission_gets_exactly_its_expected_score(graded, name):
+    case = graded["cases"][name]
+    if case.needs == "cgroups" and not {"memory", "pids"} <= CGROUPS:
+        pytest.skip(f"{name} relies on memory/pids cgroups, unavailable here")
+    result = graded["outcome"]["results"][name]
+    assert result["status"] == "graded", result.get("error")
+    cells = result["notebooks"][generate.ASSIGNMENT]["cells"]
+    got = {grade_id: cells[grade_id]["score"] for grade_id in case.expected}
+    assert got == case.expected, f"{name}: {case.why}"
+    report = (graded["course"] / "reports" / generate.ASSIGNMENT / f"{name}.md").read_text()
+    if name in EVIDENCE:
+        assert EVIDENCE[name] in report, report
+
+
+@needs_sandbox
+def test_gradebook_and_csv_hold_every_students_exact_grades(graded):
+    """One batch, all students: no submission changed anyone else's grade."""
+    book = _gradebook_scores(graded["course"])
+    assert set(book) == set(ALL_CASES)
+    for name, case in graded["cases"].items():
+        assert {k: book[name][k] for k in case.expected} == case.expected, name
+        assert all(m is None for m in book[name]["_manual"]), f"manual score written for {name}"
+    rows = (graded["course"] / "reports" / generate.ASSIGNMENT / "grades.csv").read_text()
+    import csv
+    import io
+    table = {r["student_id"]: r for r in csv.DictReader(io.StringIO(rows))}
+    for name, case in graded["cases"].items():
+        assert float(table[name]["score"]) == sum(case.expected.values()), name
+
+
+@needs_sandbox
+def test_nothing_started_by_a_submission_outlives_grading(graded):
+    assert graded["leftovers"] == []
+    for controller in CGROUPS:
+        parent = sandbox._own_cgroup(controller)
+        assert not list(parent.glob("grading-*")), f"{controller} cgroups left behind"
+
+
+@needs_sandbox
+def test_the_network_attack_never_reached_the_graders_loopback(graded):
+    assert graded["server"].connections == 0
+
+
+@needs_sandbox
+def test_fork_bomb_and_detached_child_are_contained_and_reported(graded):
+    fork = graded["outcome"]["results"]["fork_bomb"]["notebooks"][generate.ASSIGNMENT]["record"]
+    stats = fork["cgroup_stats"]
+    assert stats.get("forks_refused", 0) > 0 or stats.get("oom_kills", 0) > 0, stats
+    child = graded["outcome"]["results"]["detached_child"]["notebooks"][generate.ASSIGNMENT]["record"]
+    assert child["processes_left_at_end"] >= 1  # the child was there, and was killed
+
+
+@needs_sandbox
+def test_rerun_skips_finished_students_and_force_regrades_without_duplicates(graded):
+    course = graded["course"]
+    before = _gradebook_scores(course)
+    again = runner.Batch(course, generate.ASSIGNMENT, jobs=2, limits=SUITE_LIMITS).run()
+    assert again["graded"] == [] and len(again["skipped"]) == len(ALL_CASES)
+    forced = runner.Batch(course, generate.ASSIGNMENT, jobs=2, force=True, limits=SUITE_LIMITS,
+                          students=["correct", "raises"]).run()
+    assert sorted(forced["graded"]) == ["correct", "raises"]
+    assert _gradebook_scores(course) == before
+
+
+# ---------------------------------------------------------------- sandbox properties, one by one
+def _run_sandboxed(tmp_path, code: str, limits: sandbox.Limits | None = None, timeout=60,
+                   cgroups: bool = False):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    uid = sandbox.BASE_SANDBOX_UID + 15
+    os.chown(scratch, uid, uid)
+    limits = limits or sandbox.Limits()
+    groups = sandbox.CgroupSet(f"grading-test-{os.getpid()}", limits) if cgroups else None
+    spec = sandbox.SandboxSpec(scratch, uid, limits, sandbox.trusted_readonly_paths(), groups)
+    cmd = sandbox.bwrap_command(spec, [sys.executable, "-c", code], {})
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout), groups
+    finally:
+        if groups is not None:
+            groups.remove()
+
+
+@needs_sandbox
+def test_sandbox_runs_as_unprivileged_uid_without_capabilities(tmp_path):
+    run, _ = _run_sandboxed(tmp_path, "import os; print(os.getuid(), os.getgid(), os.getgroups());"
+                            "print([l for l in open('/proc/self/status') if l.startswith(('CapEff','NoNewPrivs'))])")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"{sandbox.BASE_SANDBOX_UID + 15} {sandbox.BASE_SANDBOX_UID + 15} []")
+    assert "CapEff:\\t0000000000000000" in run.stdout and "NoNewPrivs:\\t1" in run.stdout
+
+
+@needs_sandbox
+def test_sandbox_has_no_network_but_a_private_loopback(tmp_path):
+    server = LoopbackServer(lifetime_s=60)
+    try:
+        run, _ = _run_sandboxed(tmp_path, "import socket\nprint(socket.if_nameindex())\ntry:\n"
+                                f"    socket.create_connection(('127.0.0.1', {server.port}), timeout=3)\n"
+                                "    print('CONNECTED')\nexcept OSError as e:\n    print('refused', e)\n")
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr
+    assert "[(1, 'lo')]" in run.stdout and "refused" in run.stdout
+    assert server.connections == 0
+
+
+@needs_sandbox
+def test_sandbox_sees_only_python_and_its_scratch_dir(tmp_path):
+    secret = tmp_path / "secret.txt"  # tmp_path is outside the scratch dir
+    secret.write_text("hidden test")
+    code = ("import os\nfor p in [%r, '/etc/shadow', '/root', %r, '/work/main/solutions']:\n"
+            "    print(p, os.path.exists(p))\n"
+            "try:\n    open('/usr/evil', 'w')\nexcept OSError as e:\n    print('ro', e.errno)\n"
+            "open('own.txt', 'w').write('ok'); print('scratch writable')\n") % (str(secret), str(ROOT / "solutions"))
+    run, _ = _run_sandboxed(tmp_path, code)
+    assert run.returncode == 0, run.stderr
+    assert f"{secret} False" in run.stdout and "/etc/shadow False" in run.stdout
+    assert "/work/main/solutions False" in run.stdout and f"{ROOT / 'solutions'} False" in run.stdout
+    assert "ro 30" in run.stdout and "scratch writable" in run.stdout
+
+
+@needs_sandbox
+def test_sandbox_limits_file_size(tmp_path):
+    run, _ = _run_sandboxed(tmp_path, "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+                            "f = open('big', 'wb')\ntry:\n    f.write(b'x' * (3 * 2**20)); f.flush()\n"
+                            "    print('wrote')\nexcept OSError as e:\n    print('EFBIG', e.errno)\n",
+                            limits=sandbox.Limits(max_file_mb=1))
+    assert "EFBIG 27" in run.stdout, run.stdout + run.stderr
+
+
+@needs_sandbox
+@pytest.mark.skipif(not {"memory", "pids"} <= CGROUPS, reason="memory/pids cgroups unavailable")
+def test_sandbox_limits_memory_and_processes(tmp_path):
+    run, groups = _run_sandboxed(tmp_path, "x = bytearray(400 * 2**20); print('allocated')",
+                                 limits=sandbox.Limits(memory_mb=200), cgroups=True)
+    assert run.returncode == -9 or run.returncode == 137 or "allocated" not in run.stdout
+    run, _ = _run_sandboxed(tmp_path, "import os, time\nn = 0\ntry:\n    while True:\n"
+                            "        if os.fork() == 0:\n            time.sleep(30); os._exit(0)\n"
+                            "        n += 1\nexcept OSError:\n    print('refused after', n)\n",
+                            limits=sandbox.Limits(max_processes=20), cgroups=True)
+    assert "refused after" in run.stdout and int(run.stdout.split()[-1]) < 20, run.stdout
+
+
+@needs_sandbox
+def test_sandbox_dies_with_its_parent(tmp_path):
+    """Kill the launcher: every process inside (here a daemonised sleeper) must be gone."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    uid = sandbox.BASE_SANDBOX_UID + 14
+    os.chown(scratch, uid, uid)
+    spec = sandbox.SandboxSpec(scratch, uid, sandbox.Limits(), sandbox.trusted_readonly_paths())
+    code = ("import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', "
+            "'import time; time.sleep(300)'], start_new_session=True)\ntime.sleep(300)\n")
+    proc = subprocess.Popen(sandbox.bwrap_command(spec, [sys.executable, "-c", code], {}))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        inside = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+        if len(inside) >= 2:
+            break
+        time.sleep(0.2)
+    assert len(inside) >= 2
+    proc.kill()
+    proc.wait()
+    time.sleep(1)
+    alive = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+    assert alive == []
+
+
+def test_refuses_to_grade_loudly_without_a_sandbox(tmp_path):
+    """No bwrap on PATH stands for a machine without the sandbox: refuse unless told."""
+    env = {**os.environ, "PATH": str(tmp_path)}  # an empty PATH: no bwrap, prlimit, setpriv
+    run = subprocess.run([sys.executable, "-m", "grading", "autograde", "tiny", "--course-dir",
+                          str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 2
+    assert "SANDBOX IS NOT AVAILABLE" in run.stderr and "Refusing to grade" in run.stderr
+    assert "bwrap" in run.stderr
+
+
+def test_notebook_checks_name_the_problem(tmp_path):
+    from grading.worker import check_notebook
+
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": [')
+    assert "not valid JSON" in check_notebook(bad)
+    bad.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}))
+    assert "format version 3" in check_notebook(bad)
+    bad.write_text(json.dumps([1, 2]))
+    assert "not a Jupyter notebook" in check_notebook(bad)

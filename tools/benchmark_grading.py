@@ -1,0 +1,114 @@
+"""Benchmark: submissions graded per minute, sandboxed (`python -m grading`) vs plain nbgrader.
+
+Builds a throw-away course from this repository's nbgrader source (solutions/), submits the
+solution notebook N times, then grades the batch twice in the same run:
+  1. `python -m grading autograde` (sandbox on, --jobs J workers);
+  2. plain `nbgrader autograde` (nbgrader's own single process, no sandbox), on a fresh copy.
+Prints both throughputs and checks every submission got full marks both ways.
+
+    .venv/bin/python tools/benchmark_grading.py [--assignment a2_rnn_vs_lstm_stability]
+        [--submissions 30] [--jobs 2] [--skip-plain]
+
+Target (issue 4): 30 submissions of the stability assignment in <= 5 minutes on 2 cores.
+No assertions on time: this prints figures for the note.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grading import runner, sandbox  # noqa: E402
+
+
+def _env() -> dict:
+    return {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                                   os.environ.get("PATH", "")])}
+
+
+def build_course(base: Path, assignment: str, submissions: int) -> Path:
+    course = base / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+                    "--log-level=ERROR"], cwd=course, check=True, env=_env())
+    notebooks = sorted((course / "solutions" / assignment).glob("*.ipynb"))
+    for i in range(submissions):
+        target = course / "submitted" / f"student{i:02d}" / assignment
+        target.mkdir(parents=True)
+        for nb in notebooks:
+            shutil.copy(nb, target / nb.name)
+    return course
+
+
+def plain_nbgrader(course: Path, assignment: str) -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
+                    "--log-level=ERROR"], cwd=course, env=_env(), check=False)
+    return time.monotonic() - started
+
+
+def full_autograded_marks(course: Path, assignment: str) -> int:
+    """How many submissions got every autograded point (hand-graded cells left aside)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        return sum(all(g.score == g.max_score for nb in sub.notebooks for g in nb.grades
+                       if not g.needs_manual_grade)
+                   for sub in gb.find_assignment(assignment).submissions)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="a2_rnn_vs_lstm_stability")
+    parser.add_argument("--submissions", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--skip-plain", action="store_true")
+    args = parser.parse_args()
+    probe = sandbox.probe()
+    print(probe.summary())
+    if not probe.ok:
+        print("cannot benchmark the sandbox here")
+        return 1
+    base = Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    try:
+        course = build_course(base, args.assignment, args.submissions)
+        plain_copy = base / "plain"
+        shutil.copytree(course, plain_copy)
+        started = time.monotonic()
+        runner.Batch(course, args.assignment, jobs=args.jobs).run()
+        sandboxed_s = time.monotonic() - started
+        figures = {"assignment": args.assignment, "submissions": args.submissions,
+                   "jobs": args.jobs, "sandboxed_seconds": round(sandboxed_s, 1),
+                   "sandboxed_per_minute": round(args.submissions / sandboxed_s * 60, 2),
+                   "sandboxed_full_marks": full_autograded_marks(course, args.assignment)}
+        if not args.skip_plain:
+            plain_s = plain_nbgrader(plain_copy, args.assignment)
+            figures.update(plain_seconds=round(plain_s, 1),
+                           plain_per_minute=round(args.submissions / plain_s * 60, 2),
+                           plain_full_marks=full_autograded_marks(plain_copy, args.assignment))
+        print(json.dumps(figures, indent=1))
+        print(f"sandboxed, {args.jobs} workers: {figures['sandboxed_per_minute']} submissions/min "
+              f"({figures['sandboxed_seconds']} s for {args.submissions}; "
+              f"{figures['sandboxed_full_marks']} with every autograded point)")
+        if "plain_seconds" in figures:
+            print(f"plain nbgrader autograde:  {figures['plain_per_minute']} submissions/min "
+                  f"({figures['plain_seconds']} s; {figures['plain_full_marks']} with every autograded point)")
+        return 0
+    finally:
+        if not os.environ.get("KEEP_BENCH"):
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
