@@ -3,6 +3,8 @@
     python tools/release_assignments.py            # rewrite assignments/ (all assignments)
     python tools/release_assignments.py a1_lstm_concepts
     python tools/release_assignments.py --check    # exit 1 if assignments/ is not what nbgrader makes
+    python tools/release_assignments.py --register # also record the assignments in ./gradebook.db
+                                                   # (needed once before `nbgrader autograde` here)
 
 `nbgrader generate_assignment` runs in a throw-away copy of the course (this repository's
 nbgrader_config.py next to a copy of solutions/), so the real gradebook is never touched. The
@@ -85,6 +87,21 @@ def generate(ids, course_dir: Path, root: Path = ROOT) -> Path:
     return release
 
 
+def register(ids, root: Path = ROOT) -> int:
+    """generate_assignment in the real course root (updates gradebook.db), then the same normalisation."""
+    for assignment in ids:
+        result = subprocess.run(nbgrader_command() + ["generate_assignment", assignment, "--force"],
+                                cwd=root, capture_output=True, text=True, env=nbgrader_env())
+        if result.returncode != 0:
+            print(result.stdout, result.stderr, file=sys.stderr)
+            return result.returncode
+        release = root / RELEASE_DIR
+        for notebook in sorted((release / assignment).rglob("*.ipynb")):
+            normalise_notebook(notebook, f"{RELEASE_DIR}/{notebook.relative_to(release).as_posix()}")
+        print(f"registered {assignment} in {root / 'gradebook.db'} and released it to {RELEASE_DIR}/{assignment}")
+    return 0
+
+
 def _files(folder: Path) -> dict:
     if not folder.is_dir():
         return {}
@@ -111,8 +128,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: every folder in solutions/)")
     parser.add_argument("--check", action="store_true", help="compare with assignments/ instead of writing")
+    parser.add_argument("--register", action="store_true",
+                        help="run generate_assignment in this course root too, so gradebook.db knows the "
+                             "assignments, their cells and points (autograde needs that)")
     args = parser.parse_args(argv)
     ids = args.assignments or assignment_ids()
+    if args.register:
+        return register(ids)
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         release = generate(ids, Path(tmp) / "course")
         problems = []
