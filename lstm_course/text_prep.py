@@ -108,7 +108,7 @@ class TextVectorizer:
         if not any(t.strip() for t in texts):
             raise ValueError("adapt() needs at least one non-empty training text")
         self.layer.adapt(texts, batch_size=256)
-        self._vocabulary = list(self.layer.get_vocabulary())
+        self._vocabulary = [str(word) for word in self.layer.get_vocabulary()]
         return self
 
     @property
@@ -190,8 +190,8 @@ def predict_sentiment(model, vectorizer: TextVectorizer, text: str, threshold: f
         vocabulary = vectorizer.vocabulary
         raise ValueError(
             f"None of the words in {text!r} are in the model's vocabulary ({len(vocabulary) - 2:,} words "
-            f"learned from the training reviews), so any answer would be a guess. Try words such as "
-            f"{', '.join(repr(w) for w in vocabulary[2:7])}."
+            "learned from the training reviews), so any answer would be a guess. Write it with ordinary "
+            "review words, e.g. 'The acting was great but the story was boring.'"
         )
     expected = getattr(model, "input_shape", (None, None))
     if isinstance(expected, tuple) and len(expected) == 2 and expected[1] not in (None, vectorizer.seq_len):
