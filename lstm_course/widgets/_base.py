@@ -139,7 +139,12 @@ class Explorer(widgets.VBox):
         self.error = None  # the message shown instead of a result, or None
         header = widgets.HTML(f"<b>{html.escape(title)}</b>")
         super().__init__(children=[header, *self.controls.values(), self.text, self.figure], **kwargs)
-        for control in self.controls.values():
+        # CSS classes name the parts for the browser test (and for anyone styling the course)
+        self.add_class("lstm-course-explorer")
+        self.text.add_class("lstm-course-text")
+        self.figure.add_class("lstm-course-figure")
+        for name, control in self.controls.items():
+            control.add_class(f"lstm-course-control-{name}")
             control.observe(self._on_change, names="value")
         self.update()
 

@@ -7,6 +7,8 @@ import ipywidgets as widgets
 from .. import next_word as nw
 from ._base import Explorer, bars_html, message_html
 
+LABEL_STYLE = {"description_width": "7em"}
+
 
 class GraphCompiledModel:
     """The trained next-word model traced once into a TensorFlow graph, for the explorer's many small calls.
@@ -84,10 +86,10 @@ class NextWordExplorer(Explorer):
         self.view = None
         controls = {
             "prefix": widgets.Text(value=prefix, description="start", continuous_update=False,
-                                   placeholder="e.g. hello how (press Enter)"),
+                                   placeholder="e.g. hello how (press Enter)", style=LABEL_STYLE),
             "temperature": widgets.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.1,
                                                description="temperature", continuous_update=False,
-                                               readout_format=".1f"),
+                                               readout_format=".1f", style=LABEL_STYLE),
         }
         super().__init__("Next words and generated text (type, press Enter; move the temperature).", controls)
 

@@ -1,0 +1,288 @@
+"""The course as a learner meets it: JupyterLab in a real browser (Debian's Chromium driven by Playwright).
+
+One JupyterLab server on 127.0.0.1 (random port, token, throw-away config, settings and runtime folders)
+serves a copy of the lessons, so nothing is saved into the repository. For each of lessons 1-4 the test
+opens the notebook, runs it with JupyterLab's "Run All Cells" menu item, waits for the kernel to finish,
+then moves every widget the way a learner would (drags and arrow keys on sliders, typing and Enter in text
+boxes, a drop-down) and checks that what the widget shows changed. Screenshots go to screenshots/browser/.
+
+Needs /usr/bin/chromium (`apt-get install chromium`) and the `playwright` package from PyPI; never
+`playwright install`, which downloads its own browsers. Without them the test skips and says why, except
+when the environment variable CI is set: there it fails, because CI must run it.
+"""
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from notebook_runner import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = ROOT / "screenshots" / "browser"
+RUN_ALL_TIMEOUT = 600  # s per lesson; a lesson takes up to ~90 s on an idle 2-core machine
+CHANGE_TIMEOUT = 60  # s for a widget's output to change after a move
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test, but {reason}")
+    pytest.skip(reason)
+
+
+def _require_browser_tools():
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium is not installed at {CHROMIUM}: install it with "
+                     "`sudo apt-get update && sudo apt-get install -y chromium` (.ci/run does this in CI)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("the Python package playwright is missing: `pip install -r requirements-dev.txt` "
+                     "(use Debian's Chromium; do not run `playwright install`)")
+
+
+# ------------------------------------------------------------------ what to do in each lesson
+# (explorer title, [(action, control, argument)]); every action must change what the explorer shows.
+LESSONS = {
+    "01_why_simple_rnns_forget.ipynb": [
+        ("How far back can each model remember", [
+            ("drag", "distance", -0.5),  # a fraction of the slider's width
+            ("key", "distance", "ArrowRight"),
+        ]),
+    ],
+    "02_inside_the_lstm.ipynb": [
+        ("Set the gates by hand", [
+            ("key", "forget", "ArrowRight"),
+            ("drag", "candidate", 0.3),
+            ("select", "word", "3: long"),
+            ("key", "input", "ArrowLeft"),
+        ]),
+        ("The trained LSTM reading your text", [
+            ("type", "text", "What a dull, boring film. I hated it."),
+            ("type_error", "text", "   "),
+        ]),
+    ],
+    "03_lstm_sentiment_classifier.ipynb": [
+        ("Your own review through the classifier", [
+            ("type", "text", "A dull plot, wooden acting and far too long. I want my money back."),
+            ("type_error", "text", ""),
+        ]),
+    ],
+    "04_next_word_prediction.ipynb": [
+        ("Next words and generated text", [
+            ("type", "prefix", "hello what"),
+            ("key", "temperature", "ArrowLeft"),
+            ("drag", "temperature", 0.4),
+            ("type_error", "prefix", "hello world"),
+        ]),
+    ],
+}
+
+# For a quicker local run, e.g. BROWSER_LESSONS=01,04 pytest tests/test_browser.py
+if os.environ.get("BROWSER_LESSONS"):
+    LESSONS = {name: spec for name, spec in LESSONS.items()
+               if name[:2] in os.environ["BROWSER_LESSONS"].replace(" ", "").split(",")}
+
+
+# ------------------------------------------------------------------ the JupyterLab server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_settings(settings_dir: Path):
+    """JupyterLab user settings for a quiet, fully rendered page."""
+    settings = {
+        # render every cell (JupyterLab 4 otherwise only renders the cells in view)
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        # no news/update pop-ups over the notebook, and no saving into the copied lessons
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    }
+    for name, values in settings.items():
+        extension, plugin = name.rsplit("/", 1)
+        path = settings_dir / extension / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    _require_browser_tools()
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root = base / "course"
+    (root / "lessons").mkdir(parents=True)
+    for name in LESSONS:
+        shutil.copy(ROOT / "lessons" / name, root / "lessons" / name)
+    settings = base / "settings"
+    _write_settings(settings)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+           "IPYTHONDIR": str(base / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
+    log = open(base / "server.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", "--ServerApp.open_browser=False",
+         "--allow-root",  # CI containers run as root
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={base / 'workspaces'}"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"JupyterLab did not start:\n{(base / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield {"url": url, "token": token, "log": base / "server.log"}
+    finally:
+        server.terminate()  # the server shuts its kernels down on SIGTERM
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(jupyterlab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# ------------------------------------------------------------------ driving a notebook
+
+PROMPTS_JS = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim())"
+STDERR_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+                    .map(o => o.textContent.slice(0, 1500))"""
+
+
+def _run_all_and_wait(page, name):
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-CodeCell", timeout=120_000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    start = time.monotonic()
+    # started: some prompt shows [*]; finished: none does and the kernel is idle again
+    while time.monotonic() - start < RUN_ALL_TIMEOUT:
+        prompts = page.evaluate(PROMPTS_JS)
+        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
+        if prompts and not any("*" in p for p in prompts) and idle and re.search(r"\d", prompts[-1] or ""):
+            break
+        if page.evaluate(STDERR_JS) and not any("*" in p for p in prompts):
+            break  # an error stopped the run
+        page.wait_for_timeout(2000)
+    else:
+        pytest.fail(f"{name}: Run All did not finish within {RUN_ALL_TIMEOUT} s; prompts {page.evaluate(PROMPTS_JS)}")
+    seconds = time.monotonic() - start
+    errors = page.evaluate(STDERR_JS)
+    assert not errors, f"{name}: the run wrote to stderr / raised:\n" + "\n---\n".join(errors)
+    unrun = [p for p in page.evaluate(PROMPTS_JS) if not re.search(r"\d", p)]
+    assert not unrun, f"{name}: {len(unrun)} code cells did not run"
+    return seconds
+
+
+def _snapshot(explorer) -> str:
+    """What the explorer shows: its text panel and its figure (the image source changes with the figure)."""
+    text = explorer.locator(".lstm-course-text").inner_html()
+    image = explorer.locator(".lstm-course-figure")
+    source = image.get_attribute("src") if image.count() and image.is_visible() else ""
+    return text + "|" + (source or "")
+
+
+def _move(page, explorer, action, control_name, argument):
+    control = explorer.locator(f".lstm-course-control-{control_name}")
+    if action in ("drag", "key"):
+        handle = control.locator(".noUi-handle, .ui-slider-handle").first  # ipywidgets 8 / 7
+        if action == "key":
+            handle.focus()
+            page.keyboard.press(argument)
+        else:
+            track = control.locator(".noUi-target, .ui-slider").first.bounding_box()
+            box = handle.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + argument * track["width"], y, steps=8)
+            page.mouse.up()
+    elif action == "select":
+        control.locator("select").select_option(label=argument)
+    elif action in ("type", "type_error"):
+        box = control.locator("input, textarea").first
+        box.fill(argument)
+        box.press("Enter")
+    else:
+        raise ValueError(f"unknown action {action}")
+
+
+def _wait_for_change(page, explorer, before, what):
+    deadline = time.monotonic() + CHANGE_TIMEOUT
+    while time.monotonic() < deadline:
+        if _snapshot(explorer) != before:
+            return
+        page.wait_for_timeout(200)
+    pytest.fail(f"{what}: the widget's output did not change within {CHANGE_TIMEOUT} s")
+
+
+def test_every_lesson_runs_in_jupyterlab_and_its_widgets_react(jupyterlab, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    timings = {}
+    try:
+        for name, explorers in LESSONS.items():
+            stem = name.split("_")[0]
+            page = context.new_page()
+            page.goto(f"{jupyterlab['url']}/lab/tree/lessons/{name}?token={jupyterlab['token']}")
+            timings[name] = _run_all_and_wait(page, name)
+            for title, moves in explorers:
+                explorer = page.locator(".lstm-course-explorer", has_text=title)
+                assert explorer.count() == 1, f"{name}: the widget '{title}' is not rendered (front end shows no widget)"
+                explorer.scroll_into_view_if_needed()
+                assert "lstm-course-error" not in explorer.locator(".lstm-course-text").inner_html(), \
+                    f"{name}: '{title}' starts with an error"
+                explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-{_slug(title)}-0-start.png"))
+                for k, (action, control, argument) in enumerate(moves, start=1):
+                    before = _snapshot(explorer)
+                    _move(page, explorer, action, control, argument)
+                    _wait_for_change(page, explorer, before, f"{name}: {title}: {action} {control}")
+                    shows_error = explorer.locator(".lstm-course-error").count() > 0
+                    assert shows_error == (action == "type_error"), \
+                        f"{name}: {title}: after {action} {control} {argument!r} error shown = {shows_error}"
+                    explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-{_slug(title)}-{k}-{action}-{control}.png"))
+            page.screenshot(path=str(SCREENSHOTS / f"{stem}-page.png"))
+            page.close()
+    finally:
+        context.close()
+        (SCREENSHOTS / "timings.json").write_text(json.dumps(timings, indent=1))
+    print("Run All seconds per lesson:", {k: round(v) for k, v in timings.items()})
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:30]
