@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -92,7 +93,8 @@ class SandboxedExecute(Execute):
                          ).tag(config=True)
     submitted_dir = Unicode("", help="The student's submitted directory: files that are symlinks "
                             "there are never copied into the sandbox").tag(config=True)
-    scratch_parent = Unicode("", help="Parent of the scratch directories (default: $TMPDIR)"
+    scratch_parent = Unicode("", help="Parent of the scratch directories (default: "
+                             "sandbox.SCRATCH_PARENT)"
                              ).tag(config=True)
 
     # ---------------------------------------------------------------- set-up and tear-down
@@ -102,7 +104,14 @@ class SandboxedExecute(Execute):
         self._record = record
         self._restore_test_sources(nb, resources, record)
         workdir = resources.get("metadata", {}).get("path") or "."
-        base = Path(tempfile.mkdtemp(prefix="grading-", dir=self.scratch_parent or None))
+        parent = Path(self.scratch_parent or sandbox.SCRATCH_PARENT)
+        parent.mkdir(mode=0o711, exist_ok=True)
+        info = os.lstat(parent)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise RuntimeError(f"{parent} must be a directory owned by the grader and writable "
+                               "by nobody else")
+        # named after this worker's pid, so a batch can sweep what a killed worker left
+        base = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
         scratch = base / "work"
         scratch.mkdir()
         (scratch / "home").mkdir()
@@ -113,7 +122,7 @@ class SandboxedExecute(Execute):
             uid = sandbox.BASE_SANDBOX_UID + self.slot
             limits = sandbox.Limits(memory_mb=self.memory_mb, max_processes=self.max_processes,
                                     max_file_mb=self.max_file_mb)
-            cgroups = sandbox.CgroupSet(f"grading-{os.getpid()}-{base.name}", limits)
+            cgroups = sandbox.CgroupSet(f"grading-{base.name}", limits)
             self._spec = sandbox.SandboxSpec(scratch, uid, limits,
                                              sandbox.trusted_readonly_paths(), cgroups)
             for path in [scratch, *scratch.rglob("*")]:

@@ -29,7 +29,7 @@ def _grading_guard_bootstrap():
     modules = {}
     saved_path = list(sys.path)
     sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
-    for name in ("builtins", "math", "operator", "numpy", "numpy.testing", "numpy.linalg",
+    for name in ("builtins", "json", "math", "operator", "numpy", "numpy.testing", "numpy.linalg",
                  "lstm_course.checks"):
         try:
             modules[name] = importlib.import_module(name)
@@ -42,7 +42,8 @@ def _grading_guard_bootstrap():
     for obj in (ip, ip.displayhook, ip.display_pub, getattr(ip, "kernel", None),
                 getattr(getattr(ip, "kernel", None), "session", None), sys.stdout, sys.stderr,
                 getattr(ip, "compile", None), getattr(ip, "InteractiveTB", None),
-                getattr(ip, "SyntaxTB", None), getattr(ip, "events", None)):
+                getattr(ip, "SyntaxTB", None), getattr(ip, "events", None),
+                ip.display_formatter, *ip.display_formatter.formatters.values()):
         if obj is None:
             continue
         for cls in type(obj).__mro__:
@@ -54,7 +55,7 @@ def _grading_guard_bootstrap():
                   "run_cell", "run_cell_async", "run_code", "run_ast_nodes", "should_run_async",
                   "transform_cell", "excepthook", "CustomTB", "displayhook", "display_pub",
                   "display_trap", "InteractiveTB", "SyntaxTB", "compile", "kernel",
-                  "_format_exception_for_storage")
+                  "_format_exception_for_storage", "user_expressions", "display_formatter")
     inst_snap = {n: ip.__dict__.get(n, guard) for n in inst_names}
     trait_names = ("custom_exceptions", "displayhook", "display_pub", "InteractiveTB", "compile")
     trait_snap = {n: ip._trait_values.get(n, guard) for n in trait_names}
@@ -68,6 +69,13 @@ def _grading_guard_bootstrap():
         "input_transformers_cleanup": ip.input_transformer_manager.cleanup_transforms,
         "line_transforms": ip.input_transformer_manager.line_transforms,
     }
+    # the guard's answer travels as a user expression, formatted by IPython's text formatter:
+    # printers a student registers for str would rewrite it
+    printer_snap = {(mime, kind): dict(getattr(fmt, kind))
+                    for mime, fmt in ip.display_formatter.formatters.items()
+                    for kind in ("type_printers", "deferred_printers", "singleton_printers")
+                    if isinstance(getattr(fmt, kind, None), dict)}
+    formatters_snap = dict(ip.display_formatter.formatters)
     sys_snap = {n: getattr(sys, n) for n in ("displayhook", "excepthook", "stdout", "stderr",
                                               "breakpointhook", "unraisablehook")}
     def trusted_file(filename):
@@ -145,6 +153,16 @@ def _grading_guard_bootstrap():
             if planted:
                 changed.append(f"shell.events.{key}")
                 callbacks[:] = [cb for cb in callbacks if cb not in planted]
+        if dict(ip.display_formatter.formatters) != formatters_snap:
+            changed.append("shell.display_formatter.formatters")
+            ip.display_formatter.formatters.clear()
+            ip.display_formatter.formatters.update(formatters_snap)
+        for (mime, kind), snap in printer_snap.items():
+            current = getattr(ip.display_formatter.formatters[mime], kind)
+            if current != snap:
+                changed.append(f"shell.display_formatter[{mime}].{kind}")
+                current.clear()
+                current.update(snap)
         for key, value in sys_snap.items():
             now = getattr(sys, key)
             if now is not value and untrusted_object(now):
@@ -216,11 +234,38 @@ del _grading_guard_bootstrap
 '''
 
 
+def _check_code_digest() -> str:
+    """Digest of the guard's ``check`` function as compiled from BOOTSTRAP by this interpreter."""
+    import hashlib  # noqa: PLC0415
+
+    def find(code, name):
+        for const in code.co_consts:
+            if hasattr(const, "co_code"):
+                if const.co_name == name:
+                    return const
+                found = find(const, name)
+                if found is not None:
+                    return found
+        return None
+
+    check = find(compile(BOOTSTRAP, "<guard>", "exec"), "check")
+    return hashlib.sha256(check.co_code).hexdigest()
+
+
 def check_code(phase: str) -> str:
-    """Code for a silent request; its result comes back as a user expression."""
-    return (f"import sys as _gs, json as _gj\n"
-            f"{RESULT_NAME} = _gj.dumps(_gs.modules['_grading_guard'].check({phase!r}))\n"
-            f"del _gs, _gj\n")
+    """Code for a silent request; its result comes back as a user expression.
+
+    The request verifies that the guard's ``check`` is still the function the grader sent (a
+    student could otherwise swap in one that always says "clean"), and serialises the result
+    only after ``check`` has restored the ``json`` module.
+    """
+    return (f"import sys as _gs, json as _gj, hashlib as _gh\n"
+            f"_gc = _gs.modules['_grading_guard'].check\n"
+            f"if _gh.sha256(_gc.__code__.co_code).hexdigest() != {_check_code_digest()!r}:\n"
+            f"    raise RuntimeError('the integrity guard was replaced')\n"
+            f"_gr = _gc({phase!r})\n"
+            f"{RESULT_NAME} = _gs.modules['json'].dumps(_gr)\n"
+            f"del _gs, _gj, _gh, _gc, _gr\n")
 
 
 def parse_result(reply: dict | None) -> dict | None:

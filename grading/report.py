@@ -17,8 +17,7 @@ def problems(result: dict) -> list[str]:
     if result.get("status") == "error":
         found.append("grading error: " + (result.get("error") or "").strip().splitlines()[-1:][0]
                      if result.get("error") else "grading error")
-    for warning in result.get("nbgrader_warnings", []):
-        found.append("nbgrader restored: " + warning.replace("[WARNING]", "").strip())
+    found.extend(result.get("test_cell_changes", []))
     for name, nb, record in _records(result):
         if nb.get("status") == "not gradable":
             found.append(f"{name}: not gradable: {nb['reason']}")
@@ -77,9 +76,10 @@ def student_report(result: dict) -> str:
              if "score" in result else "- score: none",
              f"- sandbox: {'on' if result.get('sandboxed', True) else 'OFF (--allow-unsandboxed)'}",
              f"- grading took {result.get('seconds', 0)} s", ""]
-    if result.get("nbgrader_warnings"):
-        lines += ["nbgrader restored the submission's graded cells from the gradebook:", ""]
-        lines += [f"- {w}" for w in result["nbgrader_warnings"]] + [""]
+    if result.get("test_cell_changes"):
+        lines += ["Test cells that differed from the release (graded as the gradebook has them):",
+                  ""]
+        lines += [f"- {w}" for w in result["test_cell_changes"]] + [""]
     if result.get("error"):
         lines += ["## Grading error", "", "```", result["error"].strip()[-1500:], "```", ""]
     for name, nb, record in _records(result):

@@ -51,6 +51,8 @@ class Batch:
         self.results_dir = self.state_dir / "results"
         self.report_dir = self.course_dir / "reports" / assignment
         self._print_lock = threading.Lock()
+        self._running: dict[str, subprocess.Popen] = {}
+        self._stopping = threading.Event()
 
     def say(self, text: str) -> None:
         with self._print_lock:
@@ -73,6 +75,7 @@ class Batch:
 
     def run(self) -> dict:
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        sandbox.sweep_stale()
         subs = self.submissions()
         todo, skipped = [], []
         for student, path in subs.items():
@@ -98,11 +101,15 @@ class Batch:
 
         def grade(item):
             student, fp = item
+            if self._stopping.is_set():
+                return None
             slot = slots.get()
             try:
                 result = self._grade_one(student, slot)
             finally:
                 slots.put(slot)
+            if self._stopping.is_set():
+                return None  # stopped by Ctrl-C: no result, so the next run grades it
             result["fingerprint"] = fp
             tmp = self.results_dir / f"{student}.json.tmp"
             tmp.write_text(json.dumps(result, indent=1, default=str))
@@ -116,8 +123,23 @@ class Batch:
                      f"({result.get('seconds', 0):.1f} s){report.headline(result)}")
             return result
 
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        try:
             list(pool.map(grade, todo))
+        except KeyboardInterrupt:
+            # Ctrl-C: start nobody new, stop the workers (their sandboxes die with them); the
+            # students in progress have no result file, so the next run grades them
+            self._stopping.set()
+            self.say("interrupted: stopping the workers; finished students keep their grades")
+            for proc in list(self._running.values()):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            pool.shutdown(wait=True, cancel_futures=True)
+            sandbox.sweep_stale()
+            raise
+        pool.shutdown(wait=True)
         elapsed = time.monotonic() - started
         results = {}
         for student in subs:
@@ -151,29 +173,20 @@ class Batch:
         with open(log_file, "w") as log:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                     cwd=self.course_dir, start_new_session=True)
+            self._running[student] = proc
             try:
                 proc.wait(timeout=limit)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        _sweep_cgroups(proc.pid)
+            finally:
+                self._running.pop(student, None)
+        sandbox.sweep_stale()
         if result_file.exists():
             return json.loads(result_file.read_text())
         tail = log_file.read_text()[-2000:] if log_file.exists() else ""
         return {"student": student, "status": "error",
                 "error": f"the grading process ended without a result (exit {proc.returncode})\n{tail}"}
-
-
-def _sweep_cgroups(worker_pid: int) -> None:
-    """Kill and remove any cgroup a dead worker left behind (its kernels die with it anyway)."""
-    for controller in sandbox.CONTROLLERS:
-        parent = sandbox._own_cgroup(controller)
-        if parent is None:
-            continue
-        for path in parent.glob(f"grading-{worker_pid}-*"):
-            leftover = sandbox.CgroupSet.__new__(sandbox.CgroupSet)
-            leftover.paths = {controller: path}
-            leftover.remove()
 
 
 def clean_state(course_dir: Path, assignment: str) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpu")
+SCRATCH_PARENT = Path("/tmp/grading-scratch")  # root-owned 0711; one subdirectory per kernel
 BASE_SANDBOX_UID = 61000  # uid/gid = base + worker slot; unused by any account on the machine
 
 
@@ -229,6 +230,30 @@ class CgroupSet:
                     break
                 except OSError:
                     time.sleep(0.1)
+
+
+def sweep_stale(scratch_parent: Path = SCRATCH_PARENT) -> int:
+    """Remove cgroups and scratch directories left by grading workers that no longer exist
+    (e.g. killed with SIGKILL). Names start with the worker's pid. Returns how many."""
+    def dead(name: str) -> bool:
+        pid = name.removeprefix("grading-").split("-", 1)[0]
+        return pid.isdigit() and not Path(f"/proc/{pid}").exists()
+
+    removed = 0
+    for controller in CONTROLLERS:
+        parent = _own_cgroup(controller)
+        for path in parent.glob("grading-*") if parent is not None else []:
+            if dead(path.name):
+                leftover = CgroupSet.__new__(CgroupSet)
+                leftover.paths = {controller: path}
+                leftover.remove()
+                removed += 1
+    if scratch_parent.is_dir():
+        for path in scratch_parent.iterdir():
+            if dead(path.name):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 def _read(path: Path) -> str:

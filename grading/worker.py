@@ -91,6 +91,30 @@ def check_notebook(path: Path) -> str | None:
     return None
 
 
+def test_cell_changes(submitted: Path, released: Path) -> list[str]:
+    """How the submission's test cells differ from the release (nbgrader restores them all)."""
+    if not released.exists():
+        return []
+    def tests(path):
+        cells = {}
+        for cell in nbformat.read(path, as_version=4).cells:
+            nbg = cell.get("metadata", {}).get("nbgrader", {})
+            if nbg.get("grade") and not nbg.get("solution") and "grade_id" in nbg:
+                cells[nbg["grade_id"]] = cell
+        return cells
+    given, sent = tests(released), tests(submitted)
+    changes = []
+    for grade_id, cell in given.items():
+        if grade_id not in sent:
+            changes.append(f"test cell {grade_id} was deleted or lost its nbgrader metadata; "
+                           "restored from the gradebook")
+        elif sent[grade_id].source != cell.source:
+            changes.append(f"test cell {grade_id} was edited; restored from the gradebook")
+        elif sent[grade_id].metadata.get("nbgrader") != cell.metadata.get("nbgrader"):
+            changes.append(f"test cell {grade_id}'s nbgrader metadata was changed; restored")
+    return changes
+
+
 def zero_notebook(gb, assignment: str, student: str, notebook: str) -> None:
     """Zero for every graded cell of a notebook that could not be graded."""
     submission = gb.find_submission_notebook(notebook, assignment, student)
@@ -129,6 +153,10 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
             if problem:
                 problems[name] = problem
         good = [n for n in notebooks if n not in problems]
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+        changes = [f"{name}: {change}" for name in good
+                   for change in test_cell_changes(submitted / f"{name}.ipynb",
+                                                   release / f"{name}.ipynb")]
         api = NbGraderAPI(coursedir=coursedir, config=config)
         runs = [("*", None)] if not problems else [(n, n) for n in good] or [("*", None)]
         logs = []
@@ -164,9 +192,7 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
             sub = gb.find_submission(assignment, student)
             result["score"], result["max_score"] = sub.score, sub.max_score
         log_text = "\n".join(logs)
-        result["nbgrader_warnings"] = sorted({line.strip() for line in log_text.splitlines()
-                                              if "has changed!" in line or "Missing grade cell" in line
-                                              or "does not exist in the database" in line})
+        result["test_cell_changes"] = changes
         result["nbgrader_log"] = log_text[-4000:]
     finally:
         lock.release()

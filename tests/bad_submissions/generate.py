@@ -215,6 +215,19 @@ def cases(paths: dict) -> list[Case]:
         Case("redefine_allclose", "wrong mean, and np.allclose made to always say yes",
              {**FULL, "test_mean": 0.0},
              answers={"answer_mean": wrong_mean + "np.allclose = lambda *args, **kwargs: True\n"}),
+        Case("replace_guard", "correct answers, but the grader's integrity guard is swapped for "
+             "one that always reports 'clean': the next test cannot be trusted and fails",
+             {**FULL, "test_square": 0.0},
+             extra_cells=[("answer_square",
+                           "import sys\n_g = sys.modules.get('_grading_guard')\n"
+                           "if _g is not None:\n"
+                           "    _g.check = lambda phase: {'phase': phase, 'changed': [], 'foreign': []}\n")]),
+        Case("fake_guard_report", "wrong mean with np.allclose patched, and IPython's text "
+             "formatter rigged so the guard's answer always reads 'clean'", {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": wrong_mean + "np.allclose = lambda *args, **kwargs: True\n"
+                      "import json\nclean = '{\"phase\": \"after\", \"changed\": [], \"foreign\": []}'\n"
+                      "get_ipython().display_formatter.formatters['text/plain'].for_type("
+                      "str, lambda obj, p, cycle: p.text(repr(clean)))\n"}),
         Case("always_equal", "square_list returns an object whose == is always true",
              {**FULL, "test_square": 0.0},
              answers={"answer_square": "class Anything:\n    def __eq__(self, other):\n"
