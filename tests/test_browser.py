@@ -179,21 +179,22 @@ def browser(jupyterlab):
 
 # ------------------------------------------------------------------ driving a notebook
 
-PROMPTS_JS = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim())"
-STDERR_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
+PROMPTS_JS = f"() => [...document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim())"
+STDERR_JS = f"""() => [...document.querySelectorAll('{PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
                     .map(o => o.textContent.slice(0, 1500))"""
 
 
 def _run_all_and_wait(page, name):
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-CodeCell", timeout=120_000)
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+    page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-CodeCell", timeout=120_000)
+    page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     start = time.monotonic()
     # started: some prompt shows [*]; finished: none does and the kernel is idle again
     while time.monotonic() - start < RUN_ALL_TIMEOUT:
         prompts = page.evaluate(PROMPTS_JS)
-        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
+        idle = page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
         if prompts and not any("*" in p for p in prompts) and idle and re.search(r"\d", prompts[-1] or ""):
             break
         if page.evaluate(STDERR_JS) and not any("*" in p for p in prompts):
@@ -204,8 +205,9 @@ def _run_all_and_wait(page, name):
     seconds = time.monotonic() - start
     errors = page.evaluate(STDERR_JS)
     assert not errors, f"{name}: the run wrote to stderr / raised:\n" + "\n---\n".join(errors)
-    unrun = [p for p in page.evaluate(PROMPTS_JS) if not re.search(r"\d", p)]
-    assert not unrun, f"{name}: {len(unrun)} code cells did not run"
+    prompts = page.evaluate(PROMPTS_JS)
+    unrun = [k for k, p in enumerate(prompts) if not re.search(r"\d", p)]
+    assert not unrun, f"{name}: code cells {unrun} of {len(prompts)} did not run: {prompts}"
     return seconds
 
 
@@ -259,10 +261,16 @@ def test_every_lesson_runs_in_jupyterlab_and_its_widgets_react(jupyterlab, brows
         for name, explorers in LESSONS.items():
             stem = name.split("_")[0]
             page = context.new_page()
-            page.goto(f"{jupyterlab['url']}/lab/tree/lessons/{name}?token={jupyterlab['token']}")
-            timings[name] = _run_all_and_wait(page, name)
+            # a fresh workspace per lesson, so that only this notebook is open
+            page.goto(f"{jupyterlab['url']}/lab/workspaces/lesson{stem}/tree/lessons/{name}"
+                      f"?reset&token={jupyterlab['token']}")
+            try:
+                timings[name] = _run_all_and_wait(page, name)
+            except BaseException:
+                page.screenshot(path=str(SCREENSHOTS / f"{stem}-failed-run.png"), full_page=True)
+                raise
             for title, moves in explorers:
-                explorer = page.locator(".lstm-course-explorer", has_text=title)
+                explorer = page.locator(f"{PANEL} .lstm-course-explorer", has_text=title)
                 assert explorer.count() == 1, f"{name}: the widget '{title}' is not rendered (front end shows no widget)"
                 explorer.scroll_into_view_if_needed()
                 assert "lstm-course-error" not in explorer.locator(".lstm-course-text").inner_html(), \
@@ -278,10 +286,20 @@ def test_every_lesson_runs_in_jupyterlab_and_its_widgets_react(jupyterlab, brows
                     explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-{_slug(title)}-{k}-{action}-{control}.png"))
             page.screenshot(path=str(SCREENSHOTS / f"{stem}-page.png"))
             page.close()
+            _shut_down_kernels(jupyterlab)  # free the lesson's memory before the next one
     finally:
         context.close()
         (SCREENSHOTS / "timings.json").write_text(json.dumps(timings, indent=1))
     print("Run All seconds per lesson:", {k: round(v) for k, v in timings.items()})
+
+
+def _shut_down_kernels(server):
+    auth = {"Authorization": f"token {server['token']}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{server['url']}/api/sessions", headers=auth)) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        request = urllib.request.Request(f"{server['url']}/api/sessions/{session['id']}", method="DELETE", headers=auth)
+        urllib.request.urlopen(request).close()
 
 
 def _slug(title: str) -> str:

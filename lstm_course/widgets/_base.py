@@ -134,7 +134,8 @@ class Explorer(widgets.VBox):
     def __init__(self, title: str, controls: dict, **kwargs):
         self.controls = dict(controls)
         self.text = widgets.HTML()
-        self.figure = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # align_self: the box would otherwise stretch the picture to its full width (blurry, too tall)
+        self.figure = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", align_self="flex-start"))
         self.last_update_seconds = None
         self.error = None  # the message shown instead of a result, or None
         header = widgets.HTML(f"<b>{html.escape(title)}</b>")

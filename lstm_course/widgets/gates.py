@@ -121,7 +121,10 @@ class TrainedGatesExplorer(Explorer):
         super().__init__("The trained LSTM reading your text, word by word (press Enter).", {"text": box})
 
     def render(self):
-        trace = trace_gates(self.model, self.vectorizer, self.controls["text"].value)
+        text = self.controls["text"].value
+        if not text.strip():
+            raise ValueError("The box is empty: type a review (a sentence or two) and press Enter.")
+        trace = trace_gates(self.model, self.vectorizer, text)
         self.trace = trace
         return html.escape(describe_trace(trace)), figure_png(plot_gate_trace(trace, units=self.units), dpi=70)
 
