@@ -110,9 +110,14 @@ def test_cell_changes(submitted: Path, released: Path) -> list[str]:
                            "restored from the gradebook")
         elif sent[grade_id].source != cell.source:
             changes.append(f"test cell {grade_id} was edited; restored from the gradebook")
-        elif sent[grade_id].metadata.get("nbgrader") != cell.metadata.get("nbgrader"):
+        elif _grading_fields(sent[grade_id]) != _grading_fields(cell):
             changes.append(f"test cell {grade_id}'s nbgrader metadata was changed; restored")
     return changes
+
+
+def _grading_fields(cell) -> dict:
+    nbg = cell.get("metadata", {}).get("nbgrader", {})
+    return {k: nbg.get(k) for k in ("grade", "solution", "locked", "points", "task")}
 
 
 def zero_notebook(gb, assignment: str, student: str, notebook: str) -> None:

@@ -1,6 +1,6 @@
 """Safe grading (issue 4): the sandbox's properties, and a batch of hostile/broken submissions.
 
-The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and ~28 submissions
+The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and 30 submissions
 (each the correct solution plus one attack or defect), and ONE ``grading`` batch grades them all
 with 2 workers. Every submission's every test cell must get exactly its expected score, so each
 case also checks that nothing another student did changed anyone's grade.
@@ -336,3 +336,19 @@ def test_notebook_checks_name_the_problem(tmp_path):
     assert "format version 3" in check_notebook(bad)
     bad.write_text(json.dumps([1, 2]))
     assert "not a Jupyter notebook" in check_notebook(bad)
+
+
+def test_allow_unsandboxed_still_grades_with_limits_and_guard(tmp_path):
+    """--allow-unsandboxed (trusted work only): same grades, report says the sandbox was off."""
+    course = tmp_path / "course"
+    generate.build_course(course, port=9, only=["correct", "redefine_allclose"])
+    outcome = runner.Batch(course, generate.ASSIGNMENT, jobs=2, sandboxed=False,
+                           limits=SUITE_LIMITS).run()
+    for name in ("correct", "redefine_allclose"):
+        expected = generate.cases({"course_dir": "/x", "source_notebook": "/x", "gradebook": "/x",
+                                   "other_submission": "/x", "port": 9})
+        case = next(c for c in expected if c.name == name)
+        cells = outcome["results"][name]["notebooks"][generate.ASSIGNMENT]["cells"]
+        assert {k: cells[k]["score"] for k in case.expected} == case.expected
+        report = (course / "reports" / generate.ASSIGNMENT / f"{name}.md").read_text()
+        assert "sandbox: OFF" in report

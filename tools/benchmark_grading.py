@@ -42,13 +42,33 @@ def build_course(base: Path, assignment: str, submissions: int) -> Path:
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
                     "--log-level=ERROR"], cwd=course, check=True, env=_env())
-    notebooks = sorted((course / "solutions" / assignment).glob("*.ipynb"))
+    answered = {nb.name: answered_release(nb, course / "release" / assignment / nb.name)
+                for nb in sorted((course / "solutions" / assignment).glob("*.ipynb"))}
     for i in range(submissions):
         target = course / "submitted" / f"student{i:02d}" / assignment
         target.mkdir(parents=True)
-        for nb in notebooks:
-            shutil.copy(nb, target / nb.name)
+        for name, text in answered.items():
+            (target / name).write_text(text)
     return course
+
+
+def answered_release(source: Path, release: Path) -> str:
+    """What a student who answered everything correctly hands in: the release notebook with each
+    answer cell holding the solution (without nbgrader's solution markers)."""
+    solutions = {}
+    for cell in json.loads(source.read_text())["cells"]:
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        if nbg.get("solution"):
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            solutions[nbg["grade_id"]] = "\n".join(
+                line for line in text.splitlines() if "BEGIN SOLUTION" not in line
+                and "END SOLUTION" not in line)
+    nb = json.loads(release.read_text())
+    for cell in nb["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in solutions:
+            cell["source"] = solutions[grade_id]
+    return json.dumps(nb, indent=1)
 
 
 def plain_nbgrader(course: Path, assignment: str) -> float:
