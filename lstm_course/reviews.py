@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 import re
+import tempfile
 import threading
 import time
 import urllib.request
@@ -193,8 +194,12 @@ def _require_both_classes(labels, where: str) -> None:
 # Real IMDB through the Keras files
 # --------------------------------------------------------------------------------------------------
 def _keras_cache_dir() -> Path:
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets"
+    """Where Keras caches datasets: $KERAS_HOME or ~/.keras, or a temporary folder if that is read-only."""
+    home = Path(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"))
+    writable = os.access(home, os.W_OK) if home.exists() else os.access(home.parent, os.W_OK)
+    if not writable:
+        home = Path(tempfile.gettempdir()) / ".keras"
+    return home / "datasets"
 
 
 def _file_matches(path: Path, expected) -> bool:
@@ -263,7 +268,12 @@ def _fetch_imdb_file(name: str, origin: str, cache_dir: Path, timeout: float) ->
     expected = IMDB_FILE_HASHES.get(name) if origin == IMDB_ORIGIN else None
     if target.exists() and (expected is None or _file_matches(target, expected)):
         return target
-    download(origin + name, target, timeout)
+    try:
+        download(origin + name, target, timeout)
+    except DownloadError:
+        raise
+    except OSError as exc:  # e.g. a read-only or full cache folder: report it like any failed download
+        raise DownloadError(f"{origin + name}: cannot save to {target.parent} ({exc})") from exc
     if expected is not None and not _file_matches(target, expected):
         target.unlink()
         raise DownloadError(f"{origin + name}: the downloaded file is corrupted (hash mismatch)")

@@ -328,3 +328,18 @@ def test_download_rejects_a_stalled_transfer(tmp_path):
         with pytest.raises(DownloadError, match="imdb.npz"):
             reviews.download(url, tmp_path / "imdb.npz", timeout=0.5)
     assert not (tmp_path / "imdb.npz").exists()
+
+
+def test_an_unwritable_cache_is_reported_as_a_download_problem(tmp_path, local_origin):
+    origin, folder, _ = local_origin
+    make_imdb_files(folder)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(DownloadError, match="cannot save"):
+        load_reviews("imdb", origin=origin, cache_dir=blocker / "cache")
+    assert load_reviews(origin=origin, cache_dir=blocker / "cache", n_train=4, n_test=2).source == "generated"
+
+
+def test_default_cache_is_the_keras_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    assert reviews._keras_cache_dir() == tmp_path / "keras-home" / "datasets"
