@@ -383,7 +383,7 @@ def _load_csv(path: Path, n_train, n_test, seed) -> ReviewData:
     if not path.is_file():
         raise ReviewDataError(f"CSV file {str(path)!r} does not exist")
     texts, labels = [], []
-    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:  # -sig: Excel BOM
         reader = csv.DictReader(f)
         columns = [c.strip().lower() for c in (reader.fieldnames or [])]
         if "review" not in columns or "sentiment" not in columns:
