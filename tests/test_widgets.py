@@ -356,3 +356,28 @@ def test_explorers_build_and_react_with_ipywidgets_7(tmp_path):
                          cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(target)})
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ipywidgets 7.8.5 ok" in run.stdout
+
+
+# ------------------------------------------------------------------ the lessons show them
+
+LESSON_EXPLORERS = {
+    "01_why_simple_rnns_forget.ipynb": ["distance_explorer(results, norms)"],
+    "02_inside_the_lstm.ipynb": ["hand_set_gates_explorer(words, steps", "trained_gates_explorer(sentiment_lstm, vectorizer"],
+    "03_lstm_sentiment_classifier.ipynb": ["sentiment_explorer(typing_model, typing_vectorizer"],
+    "04_next_word_prediction.ipynb": ["next_word_explorer(model, vectorizer"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LESSON_EXPLORERS))
+def test_each_lesson_displays_its_explorers_and_prints_their_state(name):
+    import nbformat
+
+    cells = [c for c in nbformat.read(str(ROOT / "lessons" / name), as_version=4).cells if c.cell_type == "code"]
+    for call in LESSON_EXPLORERS[name]:
+        found = [c for c in cells if call in c.source]
+        assert len(found) == 1, f"{name}: no cell builds {call}...)"
+        lines = found[0].source.strip().splitlines()
+        variable = lines[-1].strip()
+        assert variable.isidentifier(), f"{name}: the cell must end by displaying the explorer, not {lines[-1]!r}"
+        # the printed summary is what a reader without a widget front end sees in plain text
+        assert f"print({variable}.summary())" in found[0].source

@@ -25,7 +25,7 @@ def figure_png(fig, dpi: int = 80) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi)  # the figures use tight_layout; "tight" bbox would draw twice
     plt.close(fig)
     return buffer.getvalue()
 
