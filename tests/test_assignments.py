@@ -93,25 +93,45 @@ def lstm_step(x, h_prev, c_prev, kernel, recurrent_kernel, bias):
     },
     "a2_rnn_vs_lstm_stability": {
         "answers": {
-            # 32 units instead of UNITS: the visible architecture test fails, the rest still holds
+            # no ValueError for an unknown cell type: only the hidden architecture test notices
             "a2_build_model_answer": '''
 def build_model(cell_type):
-    layers = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM}
-    if cell_type not in layers:
-        raise ValueError(f"cell_type must be one of {sorted(layers)}, not {cell_type!r}")
+    recurrent = keras.layers.LSTM if cell_type == "lstm" else keras.layers.SimpleRNN
     model = keras.Sequential([
         keras.Input(shape=(SEQ_LEN,), dtype="int32"),
         keras.layers.Embedding(VOCAB_SIZE, EMBED_DIM, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0)),
-        layers[cell_type](32),
+        recurrent(UNITS),
         keras.layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="binary_crossentropy", metrics=["accuracy"])
     return model
 ''',
+            # "<=" instead of "<": right on the visible examples, wrong exactly at the threshold
+            "a2_measures_answer": '''
+def loss_spike(losses):
+    losses = [float(v) for v in losses]
+    return max([0.0] + [b - a for a, b in zip(losses, losses[1:])])
+
+
+def epochs_at_chance(val_accuracies, threshold=CHANCE_THRESHOLD):
+    return int(sum(float(a) <= threshold for a in val_accuracies))
+
+
+def generalisation_gap(history):
+    return float(history["accuracy"][-1]) - float(history["val_accuracy"][-1])
+
+
+def spread(values):
+    return float(max(values)) - float(min(values))
+
+
+def gradient_ratio(norms):
+    return float(norms[0]) / float(norms[-1])
+''',
         },
         "scores": {
-            "a2_build_model_visible_tests": 0, "a2_build_model_hidden_tests": 1, "a2_loss_spike_tests": 1,
-            "a2_epochs_at_chance_tests": 1, "a2_generalisation_gap_tests": 1, "a2_spread_ratio_tests": 2,
+            "a2_build_model_visible_tests": 2, "a2_build_model_hidden_tests": 0, "a2_loss_spike_tests": 1,
+            "a2_epochs_at_chance_tests": 0, "a2_generalisation_gap_tests": 1, "a2_spread_ratio_tests": 2,
             "a2_summarise_tests": 2, "a2_numbers_tests": 2,
         },
     },
