@@ -99,9 +99,15 @@ def rewrite_header(path: Path) -> None:
     nb = nbformat.read(str(path), as_version=4)
     rel = _rel(path)
     seed = 42
+    old_header = [c for c in nb.cells if HEADER_TAG in c.metadata.get("tags", [])]
     cells = [c for c in nb.cells if HEADER_TAG not in c.metadata.get("tags", [])]
     new = header_cells(rel, seed)
-    # keep any nbgrader metadata the old header carried
+    # keep cell ids and the nbgrader metadata (e.g. read-only marking) of the old header cells,
+    # so that rewriting with an unchanged configuration changes nothing
+    for old, fresh in zip(old_header, new):
+        fresh.id = old.get("id", fresh.id)
+        if "nbgrader" in old.metadata:
+            fresh.metadata["nbgrader"] = old.metadata["nbgrader"]
     nb.cells = new + cells
     nbformat.write(nb, str(path))
 
