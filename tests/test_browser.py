@@ -154,7 +154,7 @@ def jupyterlab(tmp_path_factory):
                 log.flush()
                 pytest.fail(f"JupyterLab did not start:\n{(base / 'server.log').read_text()[-3000:]}")
             time.sleep(0.5)
-        yield {"url": url, "token": token, "log": base / "server.log"}
+        yield {"url": url, "token": token, "log": base / "server.log", "root": root}
     finally:
         server.terminate()  # the server shuts its kernels down on SIGTERM
         try:
@@ -291,6 +291,55 @@ def test_every_lesson_runs_in_jupyterlab_and_its_widgets_react(jupyterlab, brows
         context.close()
         (SCREENSHOTS / "timings.json").write_text(json.dumps(timings, indent=1))
     print("Run All seconds per lesson:", {k: round(v) for k, v in timings.items()})
+
+
+NOTEBOOK_7_CHECK = [
+    "from lstm_course.long_range import RunResult\n"
+    "from lstm_course.widgets import distance_explorer, hand_set_gates_explorer",
+    "results = [RunResult(cell, n, 0, acc) for cell, accs in [('simple_rnn', (0.9, 0.5)), ('lstm', (1.0, 1.0))]\n"
+    "           for n, acc in zip((10, 40), accs)]\n"
+    "norms = {'SimpleRNN trained': [0.5 ** (40 - t) for t in range(41)], 'LSTM trained': [0.9 ** (40 - t) for t in range(41)]}\n"
+    "distance_explorer(results, norms)",
+    "hand_set_gates_explorer(['the', 'movie', 'was', 'long'], [dict(forget=1.0, input=1.0, candidate=0.5, output=1.0)] * 4)",
+]
+
+
+def test_widgets_render_and_react_in_notebook_7(jupyterlab, browser):
+    """The same explorers in Notebook 7's interface (on small made-up results: no lesson needs to run)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK_7_CHECK])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(jupyterlab["root"] / "notebook7_check.ipynb"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        page.goto(f"{jupyterlab['url']}/notebooks/notebook7_check.ipynb?token={jupyterlab['token']}")
+        page.wait_for_selector(f"{PANEL} .jp-CodeCell", timeout=120_000)
+        page.wait_for_selector(".jp-NotebookKernelStatus, .jp-Notebook-ExecutionIndicator", timeout=120_000)
+        deadline = time.monotonic() + 240
+        while page.locator(f"{PANEL} .lstm-course-explorer").count() < 2:  # retry until the kernel is up
+            assert time.monotonic() < deadline, f"Notebook 7 did not show the widgets; prompts {page.evaluate(PROMPTS_JS)}"
+            if not any("*" in p for p in page.evaluate(PROMPTS_JS)):
+                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+                page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            page.wait_for_timeout(3000)
+        # Mouse only: Notebook 7 (7.6) consumes arrow keys before a focused slider sees them (its keydown
+        # handler default-prevents them at the document), so sliders there are moved by dragging.
+        for title, action, control, argument in [("How far back", "drag", "distance", -0.6),
+                                                  ("Set the gates by hand", "drag", "forget", -0.5),
+                                                  ("Set the gates by hand", "select", "word", "3: long")]:
+            explorer = page.locator(f"{PANEL} .lstm-course-explorer", has_text=title)
+            before = _snapshot(explorer)
+            _move(page, explorer, action, control, argument)
+            _wait_for_change(page, explorer, before, f"Notebook 7: {title}")
+            explorer.screenshot(path=str(SCREENSHOTS / f"notebook7-{_slug(title)}-{action}-{control}.png"))
+    except BaseException:
+        page.screenshot(path=str(SCREENSHOTS / "notebook7-failed.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+        _shut_down_kernels(jupyterlab)
 
 
 def _shut_down_kernels(server):
