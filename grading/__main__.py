@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
     auto.add_argument("--max-processes", type=int, default=sandbox.Limits.max_processes)
     auto.add_argument("--max-file-mb", type=int, default=sandbox.Limits.max_file_mb)
+    auto.add_argument("--scratch-mb", type=int, default=sandbox.Limits.scratch_mb,
+                      help="size of the submission's working directory")
     auto.add_argument("--cell-timeout", type=int, default=None,
                       help="seconds per cell (default: nbgrader's Execute.timeout)")
     auto.add_argument("--notebook-time-limit", type=int, default=1800,
@@ -58,7 +60,8 @@ def main(argv=None) -> int:
     else:
         print(probe.summary())
     limits = {"memory_mb": args.memory_mb, "max_processes": args.max_processes,
-              "max_file_mb": args.max_file_mb, "notebook_time_limit": args.notebook_time_limit}
+              "max_file_mb": args.max_file_mb, "scratch_mb": args.scratch_mb,
+              "notebook_time_limit": args.notebook_time_limit}
     if args.cell_timeout:
         limits["timeout"] = args.cell_timeout
     batch = runner.Batch(args.course_dir, args.assignment, jobs=args.jobs, force=args.force,

@@ -82,6 +82,8 @@ class SandboxedExecute(Execute):
     memory_mb = Integer(sandbox.Limits.memory_mb).tag(config=True)
     max_processes = Integer(sandbox.Limits.max_processes).tag(config=True)
     max_file_mb = Integer(sandbox.Limits.max_file_mb).tag(config=True)
+    scratch_mb = Integer(sandbox.Limits.scratch_mb, help="Size of the working directory (MB)"
+                         ).tag(config=True)
     notebook_time_limit = Integer(1800, help="Wall-time limit for the whole notebook (s)"
                                   ).tag(config=True)
     interrupt_grace = Integer(10, help="Seconds a kernel gets to answer after an interrupt"
@@ -114,21 +116,30 @@ class SandboxedExecute(Execute):
         base = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
         scratch = base / "work"
         scratch.mkdir()
-        (scratch / "home").mkdir()
-        copied = self._copy_student_files(Path(workdir), scratch, record)
         cgroups = None
         self._spec = None
+        mounted = False
+        uid = sandbox.BASE_SANDBOX_UID + self.slot
         if self.use_sandbox:
-            uid = sandbox.BASE_SANDBOX_UID + self.slot
+            mounted = sandbox.mount_scratch(scratch, uid, self.scratch_mb)
+            if not mounted:
+                record["events"].append("could not mount a size-limited scratch directory; "
+                                        "its size is not limited")
+        (scratch / "home").mkdir()
+        copied = self._copy_student_files(Path(workdir), scratch, record)
+        if self.use_sandbox:
             limits = sandbox.Limits(memory_mb=self.memory_mb, max_processes=self.max_processes,
-                                    max_file_mb=self.max_file_mb)
+                                    max_file_mb=self.max_file_mb, scratch_mb=self.scratch_mb)
             cgroups = sandbox.CgroupSet(f"grading-{base.name}", limits)
+            ipc_dir = base / "ipc"
+            ipc_dir.mkdir()
             self._spec = sandbox.SandboxSpec(scratch, uid, limits,
-                                             sandbox.trusted_readonly_paths(), cgroups)
+                                             sandbox.trusted_readonly_paths(), cgroups, ipc_dir)
             for path in [scratch, *scratch.rglob("*")]:
                 os.chown(path, uid, uid, follow_symlinks=False)
             record["limits"] = {"memory_mb": self.memory_mb, "max_processes": self.max_processes,
-                                "max_file_mb": self.max_file_mb, "cell_timeout_s": self.timeout,
+                                "max_file_mb": self.max_file_mb, "scratch_mb": self.scratch_mb,
+                                "cell_timeout_s": self.timeout,
                                 "notebook_time_limit_s": self.notebook_time_limit,
                                 "cgroups": sorted(cgroups.paths)}
         record["files_copied"] = copied
@@ -145,6 +156,8 @@ class SandboxedExecute(Execute):
             if cgroups is not None:
                 record["cgroup_stats"] = cgroups.stats()
                 cgroups.remove()
+            if mounted:
+                sandbox.unmount_scratch(scratch)
             shutil.rmtree(base, ignore_errors=True)
             resources["metadata"]["path"] = workdir
             if GRADEBOOK_LOCK is not None:
@@ -244,6 +257,8 @@ class SandboxedExecute(Execute):
         record = self._record
         with self.setup_kernel():
             self.wait_for_reply(self.kc.kernel_info())
+            # the kernel answered, so its sockets exist: freeze the socket directory
+            self.km.lock_ipc_dir()
             bootstrap = self._run_silent(guard.BOOTSTRAP, self.guard_timeout)
             guard_ready = bool(bootstrap and bootstrap["content"]["status"] == "ok")
             if not guard_ready:

@@ -78,11 +78,15 @@ def _grading_guard_bootstrap():
     formatters_snap = dict(ip.display_formatter.formatters)
     sys_snap = {n: getattr(sys, n) for n in ("displayhook", "excepthook", "stdout", "stderr",
                                               "breakpointhook", "unraisablehook")}
+    trust_cache = {}
     def trusted_file(filename):
         if not filename or filename.startswith("<"):
             return True
-        real = os.path.realpath(filename)
-        return any(real.startswith(root) for root in guard.trusted_roots)
+        known = trust_cache.get(filename)
+        if known is None:  # realpath is a system call: ~50,000 functions once TF is loaded
+            real = os.path.realpath(filename)
+            known = trust_cache[filename] = any(real.startswith(r) for r in guard.trusted_roots)
+        return known
     def untrusted_function(value):
         if isinstance(value, (types.MethodType, classmethod, staticmethod)):
             value = value.__func__
@@ -202,6 +206,11 @@ def _grading_guard_bootstrap():
             for key, value in items:
                 if getattr(value, "__module__", None) != modname and untrusted_function(value):
                     found.append(f"{modname}.{key} is student code")
+        for thread in threading.enumerate():
+            target = getattr(thread, "_target", None)
+            if untrusted_function(target) or untrusted_function(getattr(type(thread), "run", None)):
+                found.append(f"a thread running student code is alive ({thread.name}): it could "
+                             "undo and redo changes around the test")
         dunders = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__",
                    "__float__", "__int__", "__index__", "__complex__", "__array__",
                    "__array_ufunc__", "__array_function__")

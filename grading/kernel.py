@@ -20,8 +20,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __init__(self, spec: sandbox.SandboxSpec | None = None, **kwargs):
         self.sandbox_spec = spec
         if spec is not None:
-            ipc_dir = Path(spec.scratch_dir) / ".kernel"
-            ipc_dir.mkdir(exist_ok=True)
+            # NOT inside the scratch dir: the kernel may rename anything there, and could swap a
+            # socket for a symlink to a host socket the (root) client would then connect to
+            ipc_dir = spec.ipc_dir
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", str(ipc_dir / "socket"))
             kwargs.setdefault("connection_file", str(ipc_dir / "connection.json"))
@@ -42,7 +43,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         if spec is not None:
             # the kernel runs as the sandbox uid: it must read its connection file and create
             # its sockets; nothing else in the scratch directory is the grader's
-            for path in [Path(self.connection_file).parent, Path(self.connection_file)]:
+            for path in [spec.ipc_dir, Path(self.connection_file)]:
                 os.chown(path, spec.uid, spec.uid)
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def lock_ipc_dir(self) -> None:
+        """Once the kernel has bound its sockets: it may no longer add, remove or rename any."""
+        spec = self.sandbox_spec
+        if spec is not None and spec.ipc_dir is not None:
+            os.chown(spec.ipc_dir, 0, 0)
+            os.chmod(spec.ipc_dir, 0o755)

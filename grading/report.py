@@ -89,7 +89,8 @@ def student_report(result: dict) -> str:
         if record.get("limits"):
             lim = record["limits"]
             lines += [f"Limits: {lim['memory_mb']} MB memory, {lim['max_processes']} processes, "
-                      f"{lim['max_file_mb']} MB per file, {lim['cell_timeout_s']} s per cell, "
+                      f"{lim['max_file_mb']} MB per file, {lim.get('scratch_mb', '?')} MB of "
+                      f"disk, {lim['cell_timeout_s']} s per cell, "
                       f"{lim['notebook_time_limit_s']} s per notebook.", ""]
         if record:
             stats = record.get("cgroup_stats", {})

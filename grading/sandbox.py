@@ -43,17 +43,19 @@ class Limits:
     max_file_mb: int = 256
     max_open_files: int = 1024
     tmpfs_mb: int = 512  # the sandbox's private /tmp
+    scratch_mb: int = 1024  # the working directory (a tmpfs: its pages count as memory too)
 
 
 @dataclasses.dataclass
 class SandboxSpec:
     """Everything needed to start one sandboxed kernel."""
 
-    scratch_dir: Path  # the only writable directory, bound at the same path inside
+    scratch_dir: Path  # the writable working directory, bound at the same path inside
     uid: int
     limits: Limits
     readonly_paths: list[str]
     cgroups: "CgroupSet | None" = None
+    ipc_dir: Path | None = None  # the kernel's sockets; locked once the kernel has started
 
 
 def trusted_readonly_paths() -> list[str]:
@@ -117,7 +119,8 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"]
     made: set[str] = {"/", "/tmp", "/proc", "/dev"}
-    for path in [*spec.readonly_paths, scratch]:
+    writable = [scratch] + ([str(spec.ipc_dir)] if spec.ipc_dir is not None else [])
+    for path in [*spec.readonly_paths, *writable]:
         for parent in reversed(Path(path).parents):
             p = str(parent)
             if p not in made:
@@ -129,7 +132,9 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
         cmd += ["--ro-bind", path, path]
     for etc_file in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts"):
         cmd += ["--ro-bind-try", etc_file, etc_file]
-    cmd += ["--bind", scratch, scratch, "--chdir", scratch]
+    for path in writable:
+        cmd += ["--bind", path, path]
+    cmd += ["--chdir", scratch]
     home = f"{scratch}/home"
     base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
                 "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": f"{home}/.mpl",
@@ -232,6 +237,19 @@ class CgroupSet:
                     time.sleep(0.1)
 
 
+def mount_scratch(path: Path, uid: int, size_mb: int) -> bool:
+    """Make ``path`` a tmpfs of ``size_mb`` owned by ``uid``: a submission cannot fill the disk,
+    and what it writes is charged to its memory cgroup. False where mounting is not allowed."""
+    run = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                          f"size={size_mb}m,mode=0700,uid={uid},gid={uid},nosuid,nodev",
+                          "grading-scratch", str(path)], capture_output=True)
+    return run.returncode == 0
+
+
+def unmount_scratch(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
 def sweep_stale(scratch_parent: Path = SCRATCH_PARENT) -> int:
     """Remove cgroups and scratch directories left by grading workers that no longer exist
     (e.g. killed with SIGKILL). Names start with the worker's pid. Returns how many."""
@@ -251,6 +269,8 @@ def sweep_stale(scratch_parent: Path = SCRATCH_PARENT) -> int:
     if scratch_parent.is_dir():
         for path in scratch_parent.iterdir():
             if dead(path.name):
+                if (path / "work").is_mount():
+                    unmount_scratch(path / "work")
                 shutil.rmtree(path, ignore_errors=True)
                 removed += 1
     return removed

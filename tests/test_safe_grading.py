@@ -1,6 +1,6 @@
 """Safe grading (issue 4): the sandbox's properties, and a batch of hostile/broken submissions.
 
-The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and 30 submissions
+The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and 32 submissions
 (each the correct solution plus one attack or defect), and ONE ``grading`` batch grades them all
 with 2 workers. Every submission's every test cell must get exactly its expected score, so each
 case also checks that nothing another student did changed anyone's grade.
@@ -33,7 +33,8 @@ PROBE = sandbox.probe()
 needs_sandbox = pytest.mark.skipif(not PROBE.ok, reason="sandbox unavailable here: "
                                    + "; ".join(PROBE.reasons))
 CGROUPS = set(PROBE.cgroups)
-SUITE_LIMITS = {"memory_mb": 1536, "interrupt_grace": 5, "notebook_time_limit": 150}
+SUITE_LIMITS = {"memory_mb": 1536, "interrupt_grace": 5, "notebook_time_limit": 150,
+                "scratch_mb": 256}
 
 # Evidence each case must leave in the student's report (beyond the score).
 EVIDENCE = {
@@ -52,6 +53,7 @@ EVIDENCE = {
     "edit_test_cell": "was edited",
     "unlock_test_cell": "was edited",
     "replace_guard": "integrity guard did not answer",
+    "racing_thread": "numpy.allclose",
     "fake_guard_report": "numpy.allclose",
     "redefine_allclose": "numpy.allclose",
     "patch_showtraceback": "showtraceback",
@@ -313,6 +315,47 @@ def test_sandbox_dies_with_its_parent(tmp_path):
     time.sleep(1)
     alive = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
     assert alive == []
+
+
+@needs_sandbox
+def test_scratch_dir_is_size_limited(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    uid = sandbox.BASE_SANDBOX_UID + 15
+    assert sandbox.mount_scratch(scratch, uid, 8)
+    try:
+        spec = sandbox.SandboxSpec(scratch, uid, sandbox.Limits(), sandbox.trusted_readonly_paths())
+        code = ("n = 0\ntry:\n    while True:\n        open(f'f{n}', 'wb').write(b'x' * 2**20)\n"
+                "        n += 1\nexcept OSError as e:\n    print('full after', n, e.errno)\n")
+        run = subprocess.run(sandbox.bwrap_command(spec, [sys.executable, "-c", code], {}),
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        sandbox.unmount_scratch(scratch)
+    assert "full after" in run.stdout and run.stdout.split()[-1] == "28", run.stdout + run.stderr
+    assert int(run.stdout.split()[-2]) <= 8
+
+
+@needs_sandbox
+def test_kernel_cannot_touch_its_socket_directory_once_locked(tmp_path):
+    """The root-side client connects to sockets there: the kernel must not swap them."""
+    scratch, ipc = tmp_path / "scratch", tmp_path / "ipc"
+    scratch.mkdir()
+    ipc.mkdir()
+    (ipc / "socket-1").write_text("")
+    uid = sandbox.BASE_SANDBOX_UID + 15
+    os.chown(scratch, uid, uid)
+    os.chown(ipc / "socket-1", uid, uid)
+    os.chmod(ipc, 0o755)  # what SandboxedKernelManager.lock_ipc_dir leaves
+    spec = sandbox.SandboxSpec(scratch, uid, sandbox.Limits(), sandbox.trusted_readonly_paths(),
+                               ipc_dir=ipc)
+    code = ("import os\nfor act in [lambda: os.unlink(%r), lambda: os.symlink('/etc/passwd', %r),"
+            " lambda: os.rename(%r, %r)]:\n    try:\n        act(); print('DID')\n"
+            "    except OSError as e:\n        print('denied', e.errno)\n") % (
+        str(ipc / "socket-1"), str(ipc / "socket-9"), str(ipc), str(scratch / "moved"))
+    run = subprocess.run(sandbox.bwrap_command(spec, [sys.executable, "-c", code], {}),
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "DID" not in run.stdout and run.stdout.count("denied") == 3, run.stdout
 
 
 def test_refuses_to_grade_loudly_without_a_sandbox(tmp_path):

@@ -147,6 +147,11 @@ def cases(paths: dict) -> list[Case]:
         Case("fork_bomb", "a last, ungraded cell forks until the process limit", FULL,
              needs="cgroups",
              extra_cells=[("test_square", "import os\nwhile True:\n    os.fork()\n")]),
+        Case("disk_filler", "writes 50 MB files next to the notebook until the disk is full",
+             FULL, extra_cells=[("answer_square",
+                                 "i = 0\nwhile True:\n"
+                                 "    with open(f'filler{i}.bin', 'wb') as f:\n"
+                                 "        f.write(b'x' * 50 * 2**20)\n    i += 1\n")]),
         Case("detached_child", "starts a process in a new session that would outlive grading",
              FULL, extra_cells=[("answer_add",
                                  "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
@@ -215,6 +220,15 @@ def cases(paths: dict) -> list[Case]:
         Case("redefine_allclose", "wrong mean, and np.allclose made to always say yes",
              {**FULL, "test_mean": 0.0},
              answers={"answer_mean": wrong_mean + "np.allclose = lambda *args, **kwargs: True\n"}),
+        Case("racing_thread", "wrong mean; a background thread keeps planting an np.allclose "
+             "that says yes once and then removes itself: no later test can be trusted",
+             {**FULL, "test_mean": 0.0, "test_square": 0.0},
+             answers={"answer_mean": wrong_mean +
+                      "import threading, time\n_real = np.allclose\n"
+                      "def _fake(*args, **kwargs):\n    np.allclose = _real\n    return True\n"
+                      "def _plant():\n    while True:\n        np.allclose = _fake\n"
+                      "        time.sleep(0.001)\n"
+                      "threading.Thread(target=_plant, daemon=True).start()\n"}),
         Case("replace_guard", "correct answers, but the grader's integrity guard is swapped for "
              "one that always reports 'clean': the next test cannot be trusted and fails",
              {**FULL, "test_square": 0.0},
