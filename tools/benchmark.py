@@ -71,6 +71,7 @@ def lesson1_table(nb) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--no-widgets", action="store_true", help="skip the widget reaction times")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "lessons").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*/*.ipynb"))
     print(f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 1024**3:.0f} GB; load average "
@@ -96,7 +97,11 @@ def main(argv=None) -> int:
         print(f"\nall lessons: {lesson_total:.1f} s (target <= {COURSE_SECONDS} s: {'ok' if ok else 'MISSED'})")
     if table:
         print("\nLesson 1, long-range task:\n" + table)
-    print(f"\n{misses} target(s) missed")
+    if not args.no_widgets:
+        from widget_timings import format_table, measure  # tools/ is on sys.path when run as a script
+        print("\nWidget reaction time per move (target: instant, < 100 ms, except the two that re-run a model):")
+        print(format_table(measure()))
+    print(f"\nBinder gives 2 GB; the peak RSS column above is each notebook's kernel. {misses} target(s) missed")
     return 0
 
 

@@ -1,6 +1,6 @@
 """How long each lesson explorer takes to react when a learner moves it (for the benchmark, not a test).
 
-    python tests/widget_timings.py
+    python tools/widget_timings.py
 
 Builds each explorer on models of the lessons' sizes (untrained where training would not change the
 cost; the next-word model trained as in lesson 4), moves its controls several times and prints the
@@ -69,9 +69,15 @@ def measure() -> dict:
     return timings
 
 
-if __name__ == "__main__":
-    for name, t in measure().items():
+def format_table(timings: dict) -> str:
+    lines = []
+    for name, t in timings.items():
         line = f"{name:<36} median {t['median_ms']:8.1f} ms"
         if "max_ms" in t:
             line += f"  worst {t['max_ms']:8.1f} ms  median CPU {t['median_cpu_ms']:7.1f} ms  ({t['moves']} moves)"
-        print(line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(format_table(measure()))
