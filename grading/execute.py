@@ -19,11 +19,13 @@ This is the ONE seam with nbgrader: it replaces ``Execute`` in
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +63,23 @@ def _can_display_result(source: str) -> bool:
     except SyntaxError:
         return False
     return bool(body) and isinstance(body[-1], ast.Expr) and not source.rstrip().endswith(";")
+
+
+def _shadowed_module(rel: Path) -> str | None:
+    """The installed module a submitted file would replace on import (numpy.py, a json/ folder,
+    ipykernel_launcher.py, sitecustomize.py), or None."""
+    if len(rel.parts) == 1:  # a module file at the top: numpy.py, numpy.cpython-311-...so
+        name = rel.name.split(".")[0] if rel.suffix in (".py", ".pyc", ".so") else None
+    else:  # only a folder's __init__ makes it a package that could shadow (data folders cannot)
+        name = rel.parts[0] if len(rel.parts) == 2 and rel.name.startswith("__init__.") else None
+    if not name or not name.isidentifier():
+        return None
+    if name in sys.stdlib_module_names or name in ("sitecustomize", "usercustomize"):
+        return name
+    try:
+        return name if importlib.util.find_spec(name) is not None else None
+    except (ImportError, ValueError):
+        return None
 
 
 def _via_symlink(root: Path, rel: Path) -> bool:
@@ -199,12 +218,21 @@ class SandboxedExecute(Execute):
             if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb" \
                     or any(part.startswith(".ipynb_checkpoints") for part in rel.parts):
                 continue
+            shadowed = _shadowed_module(rel)
+            if shadowed:
+                record["events"].append(f"'{rel}' would shadow the installed module '{shadowed}'; "
+                                        "not copied")
+                continue
             total += path.stat().st_size
             if total > MAX_COPIED_BYTES:
                 record["events"].append(f"files beyond {MAX_COPIED_BYTES >> 20} MB not copied")
                 break
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, dest / rel)
+            try:
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest / rel)
+            except OSError as exc:
+                record["events"].append(f"'{rel}' not copied: {exc.strerror}")
+                continue
             copied.append(str(rel))
         return copied
 

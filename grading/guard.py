@@ -36,6 +36,10 @@ def _grading_guard_bootstrap():
         except Exception:
             pass
     sys.path[:] = saved_path
+    # the kernel runs with python -P: the student's own modules stay importable, but from the
+    # end of sys.path, where they cannot shadow an installed module
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     # Snapshots taken now, while only trusted code has run.
     mod_snap = {name: dict(vars(mod)) for name, mod in modules.items()}
     classes = []

@@ -34,6 +34,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        if len(cmd) > 1 and cmd[1] == "-m":
+            # -P: the working directory (the student's files) is NOT put first on sys.path, so a
+            # submitted ipykernel_launcher.py cannot replace the kernel itself; the guard
+            # appends it to the END of sys.path once the kernel is up
+            cmd.insert(1, "-P")
         if self.sandbox_spec is None:
             return cmd
         return sandbox.bwrap_command(self.sandbox_spec, cmd, sandbox.passthrough_env())

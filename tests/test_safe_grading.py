@@ -1,6 +1,6 @@
 """Safe grading (issue 4): the sandbox's properties, and a batch of hostile/broken submissions.
 
-The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and 32 submissions
+The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and 34 submissions
 (each the correct solution plus one attack or defect), and ONE ``grading`` batch grades them all
 with 2 workers. Every submission's every test cell must get exactly its expected score, so each
 case also checks that nothing another student did changed anyone's grade.
@@ -54,6 +54,8 @@ EVIDENCE = {
     "unlock_test_cell": "was edited",
     "replace_guard": "integrity guard did not answer",
     "racing_thread": "numpy.allclose",
+    "shadow_numpy": "would shadow the installed module 'numpy'",
+    "fake_kernel": "would shadow the installed module 'ipykernel_launcher'",
     "fake_guard_report": "numpy.allclose",
     "redefine_allclose": "numpy.allclose",
     "patch_showtraceback": "showtraceback",
@@ -356,6 +358,22 @@ def test_kernel_cannot_touch_its_socket_directory_once_locked(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "DID" not in run.stdout and run.stdout.count("denied") == 3, run.stdout
+
+
+def test_kernel_starts_without_the_working_directory_first_on_sys_path(tmp_path):
+    """A submitted ipykernel_launcher.py must not become the kernel (python -P)."""
+    from grading.kernel import SandboxedKernelManager
+
+    cmd = SandboxedKernelManager().format_kernel_cmd()
+    assert cmd[1:4] == ["-P", "-m", "ipykernel_launcher"]
+    (tmp_path / "ipykernel_launcher.py").write_text("print('FAKE KERNEL')\n")
+    unsafe = subprocess.run([sys.executable, "-m", "ipykernel_launcher"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert "FAKE KERNEL" in unsafe.stdout  # the attack is real without -P
+    safe = subprocess.run([sys.executable, "-P", "-c", "import ipykernel_launcher, sys;"
+                           "print(ipykernel_launcher.__file__)"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert "FAKE KERNEL" not in safe.stdout and str(tmp_path) not in safe.stdout
 
 
 def test_refuses_to_grade_loudly_without_a_sandbox(tmp_path):

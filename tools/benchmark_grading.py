@@ -42,7 +42,9 @@ def build_course(base: Path, assignment: str, submissions: int) -> Path:
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
                     "--log-level=ERROR"], cwd=course, check=True, env=_env())
-    answered = {nb.name: answered_release(nb, course / "release" / assignment / nb.name)
+    release = next(course / name / assignment for name in ("assignments", "release")
+                   if (course / name / assignment).is_dir())
+    answered = {nb.name: answered_release(nb, release / nb.name)
                 for nb in sorted((course / "solutions" / assignment).glob("*.ipynb"))}
     for i in range(submissions):
         target = course / "submitted" / f"student{i:02d}" / assignment

@@ -122,6 +122,9 @@ def cases(paths: dict) -> list[Case]:
         "    def square_list(n):\n        return leaked\n")
     return [
         Case("correct", "control: the solution", FULL),
+        Case("own_module", "control: add() imported from a module submitted next to the notebook",
+             FULL, answers={"answer_add": "from my_helpers import add\n"},
+             files={"my_helpers.py": "def add(a, b):\n    return a + b\n"}),
         Case("untouched", "the release as handed out (NotImplementedError everywhere)",
              {k: 0.0 for k in FULL}, mutate=lambda nb: None),
         Case("raises", "add raises an exception", {**FULL, "test_add": 0.0},
@@ -187,6 +190,19 @@ def cases(paths: dict) -> list[Case]:
              answers={"answer_mean": wrong_mean},
              files={"numpy.py": "def allclose(*args, **kwargs):\n    return True\n"
                                 "def mean(values):\n    return 0.0\n"}),
+        Case("fake_kernel", "ships an ipykernel_launcher.py that would start a kernel answering "
+             "'ok' to everything (the wrong answers would then pass)", {k: 0.0 for k in FULL},
+             answers={"answer_add": "def add(a, b):\n    return 0\n",
+                      "answer_mean": wrong_mean,
+                      "answer_square": "def square_list(n):\n    return []\n"},
+             files={"ipykernel_launcher.py": (
+                 "from ipykernel.ipkernel import IPythonKernel\n"
+                 "async def do_execute(self, code, silent, store_history=True, user_expressions=None,"
+                 " allow_stdin=False, **kwargs):\n"
+                 "    return {'status': 'ok', 'execution_count': 1, 'payload': [],"
+                 " 'user_expressions': {}}\n"
+                 "IPythonKernel.do_execute = do_execute\n"
+                 "from ipykernel import kernelapp\nkernelapp.launch_new_instance()\n")}),
         Case("delete_test_cell", "wrong mean, and the mean test cell deleted",
              {**FULL, "test_mean": 0.0}, answers={"answer_mean": wrong_mean},
              mutate=lambda nb: _drop_cell(nb, "test_mean")),
