@@ -185,14 +185,34 @@ STDERR_JS = f"""() => [...document.querySelectorAll('{PANEL} .jp-OutputArea-outp
                     .map(o => o.textContent.slice(0, 1500))"""
 
 
+def _accept_kernel_dialog(page) -> bool:
+    """JupyterLab asks which kernel to start when it has no session for the notebook (for example after
+    an earlier test shut the kernels down); a learner would press "Select" on the default Python 3."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count() and dialog.first.is_visible():
+        dialog.locator(".jp-mod-accept").first.click()
+        return True
+    return False
+
+
 def _run_all_and_wait(page, name):
     page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-CodeCell", timeout=120_000)
-    page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+    deadline = time.monotonic() + 180
+    while not page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+        _accept_kernel_dialog(page)
+        if time.monotonic() > deadline:
+            pytest.fail(f"{name}: the kernel did not become idle within 180 s")
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(1000)
+    _accept_kernel_dialog(page)  # the dialog can open just after the indicator turns idle
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     start = time.monotonic()
     # started: some prompt shows [*]; finished: none does and the kernel is idle again
     while time.monotonic() - start < RUN_ALL_TIMEOUT:
+        if _accept_kernel_dialog(page):  # the run was swallowed by the dialog: start it again
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         prompts = page.evaluate(PROMPTS_JS)
         idle = page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
         if prompts and not any("*" in p for p in prompts) and idle and re.search(r"\d", prompts[-1] or ""):
