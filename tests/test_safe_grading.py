@@ -413,3 +413,14 @@ def test_allow_unsandboxed_still_grades_with_limits_and_guard(tmp_path):
         assert {k: cells[k]["score"] for k in case.expected} == case.expected
         report = (course / "reports" / generate.ASSIGNMENT / f"{name}.md").read_text()
         assert "sandbox: OFF" in report
+
+
+def test_parallel_kernels_share_the_cores(monkeypatch):
+    from grading.runner import THREAD_VARIABLES, kernel_thread_limits
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert kernel_thread_limits(jobs=2, cpus=2) == {name: "1" for name in THREAD_VARIABLES}
+    assert kernel_thread_limits(jobs=1, cpus=4)["TF_NUM_INTRAOP_THREADS"] == "4"
+    assert kernel_thread_limits(jobs=8, cpus=2)["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the instructor's own setting wins
+    assert kernel_thread_limits(jobs=2, cpus=2)["OMP_NUM_THREADS"] == "3"
