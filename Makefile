@@ -21,7 +21,7 @@ lab: setup
 	$(BIN)/jupyter lab lessons/01_why_simple_rnns_forget.ipynb
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 benchmark: setup
 	$(BIN)/python tools/benchmark.py

@@ -8,6 +8,8 @@ each student's rows in place, so a re-run can neither lose nor duplicate a grade
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -74,6 +76,10 @@ class Batch:
         return found
 
     def run(self) -> dict:
+        with machine_lock(self.say):
+            return self._run()
+
+    def _run(self) -> dict:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         sandbox.sweep_stale()
         subs = self.submissions()
@@ -188,6 +194,29 @@ class Batch:
         tail = log_file.read_text()[-2000:] if log_file.exists() else ""
         return {"student": student, "status": "error",
                 "error": f"the grading process ended without a result (exit {proc.returncode})\n{tail}"}
+
+
+MACHINE_LOCK = Path("/tmp/lstm-course-grading.lock")
+
+
+@contextlib.contextmanager
+def machine_lock(say=print, path: Path = MACHINE_LOCK):
+    """One grading batch at a time on a machine.
+
+    Sandbox uids are `BASE_SANDBOX_UID + slot` on every batch, and per-uid limits (RLIMIT_NPROC) and
+    the check that nothing outlives grading are machine-wide: two batches at once would share them.
+    A second batch therefore waits for the first instead of interfering with it.
+    """
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"another grading batch is running on this machine ({path} is locked); waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")

@@ -29,6 +29,10 @@ sys.path.insert(0, str(ROOT / "tests" / "bad_submissions"))
 from grading import runner, sandbox  # noqa: E402
 import generate  # noqa: E402
 
+# Sandbox uids (61000 + slot) and their per-uid limits are machine-wide: under pytest-xdist these
+# tests must share one worker (`--dist loadgroup`), as batches on one machine share a lock.
+pytestmark = pytest.mark.xdist_group("grading-sandbox")
+
 PROBE = sandbox.probe()
 needs_sandbox = pytest.mark.skipif(not PROBE.ok, reason="sandbox unavailable here: "
                                    + "; ".join(PROBE.reasons))
@@ -424,3 +428,21 @@ def test_parallel_kernels_share_the_cores(monkeypatch):
     assert kernel_thread_limits(jobs=8, cpus=2)["OMP_NUM_THREADS"] == "1"
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the instructor's own setting wins
     assert kernel_thread_limits(jobs=2, cpus=2)["OMP_NUM_THREADS"] == "3"
+
+
+def test_a_second_batch_waits_for_the_first(tmp_path):
+    lock = tmp_path / "grading.lock"
+    said, order = [], []
+
+    def second():
+        with runner.machine_lock(said.append, path=lock):
+            order.append("second")
+
+    with runner.machine_lock(said.append, path=lock):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        order.append("first done")
+    thread.join(timeout=10)
+    assert order == ["first done", "second"]
+    assert any("waiting" in line for line in said)
