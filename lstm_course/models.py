@@ -4,6 +4,9 @@ from .env import _quiet_tensorflow
 _quiet_tensorflow()
 import keras  # noqa: E402
 
+# One formula, kept with the NumPy cell it describes; re-exported here next to the models it counts.
+from .numpy_lstm import param_count as lstm_param_count  # noqa: E402,F401
+
 RECURRENT_LAYERS = {
     "simple_rnn": keras.layers.SimpleRNN,
     "lstm": keras.layers.LSTM,
@@ -54,7 +57,3 @@ def build_sequence_classifier(
     )
     return model
 
-
-def lstm_param_count(input_dim: int, units: int) -> int:
-    """Parameters of a Keras LSTM layer: 4 gates x (input weights + recurrent weights + bias)."""
-    return 4 * (units * input_dim + units * units + units)
