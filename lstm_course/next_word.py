@@ -18,7 +18,6 @@ Functions that take a `vocabulary` accept the TextVectorization layer itself or 
 list. Text is standardized like TextVectorization's default: lowercase, ASCII punctuation removed, split
 on whitespace.
 """
-import re
 import sys
 import warnings
 from collections import Counter
@@ -26,6 +25,7 @@ from collections import Counter
 import numpy as np
 
 from .env import _quiet_tensorflow
+from .text_prep import split_words
 
 _quiet_tensorflow()
 import keras  # noqa: E402
@@ -43,7 +43,6 @@ UNKNOWN_ID = 1
 RESERVED_IDS = (PADDING_ID, UNKNOWN_ID)
 
 # The exact pattern TextVectorization's "lower_and_strip_punctuation" removes.
-_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 # What the legacy Tokenizer replaced with spaces (its default `filters`).
 _LEGACY_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 
@@ -126,7 +125,7 @@ def standardize(text: str) -> list:
     """The words TextVectorization's default settings see in `text`: lowercased, punctuation removed."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, not {type(text).__name__}")
-    return _PUNCTUATION.sub("", text.lower()).split()
+    return split_words(text)
 
 
 def encode(vocabulary, text: str) -> list:

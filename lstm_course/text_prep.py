@@ -29,6 +29,11 @@ SIDES = ("pre", "post")
 _STRIP = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')
 
 
+def split_words(text: str) -> list:
+    """The words TextVectorization's default settings see in `text`: lower-cased, punctuation removed."""
+    return _STRIP.sub("", text.lower()).split()
+
+
 def pad_ids(sequences, seq_len: int, padding: str = "pre", truncating: str = "pre") -> np.ndarray:
     """Make every id sequence exactly `seq_len` long: an int32 array of shape (len(sequences), seq_len).
 
@@ -143,7 +148,7 @@ class TextVectorizer:
     def words(self, text: str) -> list:
         """`(word, id)` pairs of one text, after the layer's standardisation (lower case, no punctuation)."""
         ids = self.token_ids([text])[0]
-        words = _STRIP.sub("", text.lower()).split()
+        words = split_words(text)
         if len(words) != len(ids):  # exotic characters split differently: fall back to the vocabulary
             words = [self.vocabulary[i] for i in ids]
         return list(zip(words, ids))

@@ -83,12 +83,9 @@ def cell_scores(course_dir: Path, assignment: str, student: str) -> dict:
 
 def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     """Run a notebook top to bottom (errors allowed, like nbgrader) in its own folder."""
-    from nbclient import NotebookClient
+    from notebook_runner import execute as run_notebook
 
-    nb = read(path)
-    NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-    return nb
+    return run_notebook(path, timeout=timeout, allow_errors=True)
 
 
 def first_error(nb):

@@ -185,6 +185,11 @@ STDERR_JS = f"""() => [...document.querySelectorAll('{PANEL} .jp-OutputArea-outp
                     .map(o => o.textContent.slice(0, 1500))"""
 
 
+def _click_run_all(page):
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
 def _accept_kernel_dialog(page) -> bool:
     """JupyterLab asks which kernel to start when it has no session for the notebook (for example after
     an earlier test shut the kernels down); a learner would press "Select" on the default Python 3."""
@@ -205,14 +210,12 @@ def _run_all_and_wait(page, name):
         page.wait_for_timeout(500)
     page.wait_for_timeout(1000)
     _accept_kernel_dialog(page)  # the dialog can open just after the indicator turns idle
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    _click_run_all(page)
     start = time.monotonic()
     # started: some prompt shows [*]; finished: none does and the kernel is idle again
     while time.monotonic() - start < RUN_ALL_TIMEOUT:
         if _accept_kernel_dialog(page):  # the run was swallowed by the dialog: start it again
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            _click_run_all(page)
         prompts = page.evaluate(PROMPTS_JS)
         idle = page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
         if prompts and not any("*" in p for p in prompts) and idle and re.search(r"\d", prompts[-1] or ""):
@@ -341,8 +344,7 @@ def test_widgets_render_and_react_in_notebook_7(jupyterlab, browser):
         while page.locator(f"{PANEL} .lstm-course-explorer").count() < 2:  # retry until the kernel is up
             assert time.monotonic() < deadline, f"Notebook 7 did not show the widgets; prompts {page.evaluate(PROMPTS_JS)}"
             if not any("*" in p for p in page.evaluate(PROMPTS_JS)):
-                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-                page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+                _click_run_all(page)
             page.wait_for_timeout(3000)
         # Mouse only: Notebook 7 (7.6) consumes arrow keys before a focused slider sees them (its keydown
         # handler default-prevents them at the document), so sliders there are moved by dragging.
