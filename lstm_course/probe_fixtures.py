@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RecordingModel", "record_call"]
+__all__ = ["RecordingModel", "record_call", "lstm_case"]
 
 
 class RecordingModel:
@@ -41,3 +41,26 @@ def record_call(function, model, *args, **kwargs):
     """Call `function(model, *args, **kwargs)`; return (its result, the model's last input)."""
     result = function(model, *args, **kwargs)
     return result, getattr(model, "last_input", None)
+
+
+def lstm_case(units, input_dim, batch=None, scale=0.8):
+    """Inputs for one LSTM step in Keras' layout, the same on every machine (no random generator).
+
+    Returns {"x", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias"} as float64 arrays filled
+    from a sine wave, so that a test can call `lstm_step(**lstm_case(4, 3, batch=5))`; `batch=None`
+    gives one example (1-D x, h_prev, c_prev). Assignment 1's tests use it; expected values stay in
+    the tests.
+    """
+    def wave(shape, phase):
+        n = int(np.prod(shape)) if shape else 1
+        return scale * np.sin(np.arange(1, n + 1) * 0.7 + phase).reshape(shape)
+
+    rows = () if batch is None else (int(batch),)
+    return {
+        "x": wave(rows + (input_dim,), 0.1),
+        "h_prev": 0.5 * wave(rows + (units,), 0.2),
+        "c_prev": 0.5 * wave(rows + (units,), 0.3),
+        "kernel": wave((input_dim, 4 * units), 0.4),
+        "recurrent_kernel": wave((units, 4 * units), 0.5),
+        "bias": 0.5 * wave((4 * units,), 0.6),
+    }
