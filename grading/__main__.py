@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import runner, sandbox
+from . import lms_export, runner, sandbox
 
 BANNER = "!" * 78
 
@@ -33,11 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--notebook-time-limit", type=int, default=1800,
                       help="seconds for a whole notebook")
     sub.add_parser("check-sandbox", help="say whether this machine can sandbox kernels")
+    lms_export.add_parser(sub)
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "export":
+        return lms_export.main(args)
     probe = sandbox.probe()
     if args.command == "check-sandbox":
         print(probe.summary())
