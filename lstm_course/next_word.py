@@ -8,6 +8,12 @@ The pipeline, one small function per step:
     build_next_word_model              Embedding(total_words, 10) -> LSTM(50) -> Dense(total_words, softmax)
     predict_next_word                  the k most likely next words with their probabilities
     generate                           sample several words, with a temperature
+    generate_sentence                  sample until the model predicts the end of the sentence
+
+With `make_vectorizer(corpus, end_token=True)` every training sentence ends with the token END_TOKEN
+("[END]"): the model learns where sentences stop, and generation stops when it predicts the end instead
+of running past the longest sentence it saw. The token is added to the vocabulary after the words, so
+the words keep their ids; it cannot be typed (standardization strips its brackets).
 
 `bayes_optimal_accuracy` and `lowest_possible_loss` say how well ANY model can do on the training
 pairs: some contexts ("hello how") are followed by different words in different sentences.
@@ -41,6 +47,7 @@ UNKNOWN_TOKEN = "[UNK]"
 PADDING_ID = 0
 UNKNOWN_ID = 1
 RESERVED_IDS = (PADDING_ID, UNKNOWN_ID)
+END_TOKEN = "[END]"  # end of sentence; never produced by standardize(), so only training data contains it
 
 # The exact pattern TextVectorization's "lower_and_strip_punctuation" removes.
 # What the legacy Tokenizer replaced with spaces (its default `filters`).
@@ -81,12 +88,32 @@ warnings.simplefilter("always", InputTooLongWarning)
 # ---------------------------------------------------------------- tokenization
 
 
-def make_vectorizer(corpus=CORPUS) -> keras.layers.TextVectorization:
-    """A TextVectorization layer adapted to `corpus` (ids by frequency; ties by reverse word order)."""
+def make_vectorizer(corpus=CORPUS, end_token: bool = False) -> keras.layers.TextVectorization:
+    """A TextVectorization layer adapted to `corpus` (ids by frequency; ties by reverse word order).
+
+    `end_token=True` appends END_TOKEN as the last id: the words keep the ids they have without it.
+    """
     corpus = _check_corpus(corpus)
     vectorizer = keras.layers.TextVectorization(output_mode="int")
     vectorizer.adapt(list(corpus))
+    if end_token:
+        vectorizer.set_vocabulary([str(word) for word in vectorizer.get_vocabulary()] + [END_TOKEN])
     return vectorizer
+
+
+def end_id(vocabulary) -> int | None:
+    """The id of END_TOKEN in `vocabulary`, or None when the vocabulary has no end-of-sentence token."""
+    words_list = get_vocabulary(vocabulary)
+    return words_list.index(END_TOKEN) if END_TOKEN in words_list else None
+
+
+def add_end(sequences, vocabulary) -> list:
+    """Each id sequence with the end-of-sentence id appended (the vocabulary must have END_TOKEN)."""
+    end = end_id(vocabulary)
+    if end is None:
+        raise ValueError(f"the vocabulary has no {END_TOKEN!r} token: build it with make_vectorizer(corpus, "
+                         "end_token=True)")
+    return [[int(index) for index in sequence] + [end] for sequence in sequences]
 
 
 def legacy_word_index(corpus=CORPUS) -> dict:
@@ -134,7 +161,8 @@ def encode(vocabulary, text: str) -> list:
     Raises EmptyInputError when no word is left and UnknownWordError naming every unknown word.
     """
     words_list = get_vocabulary(vocabulary)
-    word_to_id = {word: index for index, word in enumerate(words_list) if index not in RESERVED_IDS}
+    word_to_id = {word: index for index, word in enumerate(words_list)
+                  if index not in RESERVED_IDS and word != END_TOKEN}
     words = standardize(text)
     if not words:
         raise EmptyInputError(
@@ -143,7 +171,7 @@ def encode(vocabulary, text: str) -> list:
         )
     unknown = [word for word in words if word not in word_to_id]
     if unknown:
-        raise UnknownWordError(dict.fromkeys(unknown), words_list[2:])  # dict.fromkeys: unique, in order
+        raise UnknownWordError(dict.fromkeys(unknown), list(word_to_id))  # dict.fromkeys: unique, in order
     return [word_to_id[word] for word in words]
 
 
@@ -199,8 +227,14 @@ def split_inputs_and_targets(padded) -> tuple:
 
 
 def make_training_data(vectorizer, corpus=CORPUS) -> tuple:
-    """(X, y) for `corpus`: ids -> n-gram prefixes -> pre-padding -> context / next word."""
+    """(X, y) for `corpus`: ids -> n-gram prefixes -> pre-padding -> context / next word.
+
+    When the vectorizer's vocabulary has END_TOKEN (make_vectorizer(..., end_token=True)), every sentence
+    ends with it, so the last pair of each sentence is (whole sentence -> [END]).
+    """
     sequences = texts_to_sequences(vectorizer, _check_corpus(corpus))
+    if end_id(vectorizer) is not None:
+        sequences = add_end(sequences, vectorizer)
     return split_inputs_and_targets(pad_prefixes(make_prefixes(sequences)))
 
 
@@ -266,8 +300,10 @@ def build_next_word_model(total_words: int, context_length: int, embedding_dim: 
     return model
 
 
-def train_next_word_model(corpus=CORPUS, epochs: int = 200, seed: int = 42) -> tuple:
+def train_next_word_model(corpus=CORPUS, epochs: int = 200, seed: int = 42, end_token: bool = False) -> tuple:
     """Build and train the seed's model on `corpus`; returns (model, vectorizer, final_loss).
+
+    `end_token=True` trains on sentences that end with END_TOKEN (see make_vectorizer).
 
     The seed calls `model.fit(X, y, epochs=200)`. With at most 32 training pairs (batch_size's default)
     every epoch is a single full-batch Adam step, so 200 `train_on_batch` calls make the same 200 updates
@@ -275,7 +311,7 @@ def train_next_word_model(corpus=CORPUS, epochs: int = 200, seed: int = 42) -> t
     """
     from .env import set_seed
 
-    vectorizer = make_vectorizer(corpus)
+    vectorizer = make_vectorizer(corpus, end_token=end_token)
     X, y = make_training_data(vectorizer, corpus)
     if len(y) > 32:
         raise ValueError(f"{len(y)} training pairs do not fit one batch of 32; use model.fit instead")
@@ -365,28 +401,51 @@ def apply_temperature(probabilities, temperature: float) -> np.ndarray:
 
 
 def generate(model, vocabulary, seed_text: str, n_words: int, temperature: float = 1.0, seed=0) -> str:
-    """`seed_text` followed by `n_words` words sampled one at a time from the model.
+    """`seed_text` followed by up to `n_words` words sampled one at a time from the model.
 
     Each step samples from the model's distribution reshaped by `temperature` (see apply_temperature;
     0 = always the most likely word), never padding or [UNK]. `seed` (an int or a numpy Generator)
     makes the sampling repeatable. The model always reads the last `context_length(model)` words, so
     the text can grow past its context; only a seed_text that is itself too long warns.
+    With a vocabulary that has END_TOKEN, generation stops early when [END] is sampled (see
+    generate_sentence); without it, exactly `n_words` words are added.
     Returns the standardized seed text and the new words, separated by spaces.
     """
+    _check_count(n_words, "n_words")
+    return generate_sentence(model, vocabulary, seed_text, n_words, temperature, seed)["text"]
+
+
+def generate_sentence(model, vocabulary, seed_text: str, max_words: int = 10, temperature: float = 1.0,
+                      seed=0) -> dict:
+    """Sample words after `seed_text` until the model predicts END_TOKEN or `max_words` words are added.
+
+    `max_words` is the guard against a model that never predicts the end (or a vocabulary without
+    END_TOKEN, where all `max_words` are always generated). Returns {"text": seed text and new words,
+    "new_words": [...], "ended": True when [END] was sampled (it is not part of the text), "steps":
+    how many words were sampled including [END]}. Sampling as in generate(): same seed, same words.
+    """
     temperature = _check_temperature(temperature)
-    if isinstance(n_words, bool) or not isinstance(n_words, (int, np.integer)) or n_words < 0:
-        raise ValueError(f"n_words must be a whole number >= 0, got {n_words!r}")
+    _check_count(max_words, "max_words")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     words_list = get_vocabulary(vocabulary)
+    end = end_id(words_list)
     ids = encode(words_list, seed_text)
+    start = len(ids)
     _fit_context(model, words_list, ids, warn=True)  # warn once about a too-long seed text
-    for _ in range(int(n_words)):
+    ended, steps = False, 0
+    while steps < int(max_words):
         window = _fit_context(model, words_list, ids, warn=False)
         probabilities = _probabilities_for_ids(model, words_list, window)
         probabilities[list(RESERVED_IDS)] = 0.0
         probabilities = apply_temperature(probabilities, temperature)
-        ids.append(int(rng.choice(len(probabilities), p=probabilities)))
-    return " ".join(decode(words_list, ids))
+        next_id = int(rng.choice(len(probabilities), p=probabilities))
+        steps += 1
+        if next_id == end:
+            ended = True
+            break
+        ids.append(next_id)
+    new_words = decode(words_list, ids[start:])
+    return {"text": " ".join(decode(words_list, ids)), "new_words": new_words, "ended": ended, "steps": steps}
 
 
 # ---------------------------------------------------------------- helpers
@@ -405,6 +464,12 @@ def _check_k(k, n_words: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_words:
         raise ValueError(f"k must be a whole number from 1 to {n_words} (the number of known words), got {k!r}")
     return int(k)
+
+
+def _check_count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(value)
 
 
 def _check_temperature(temperature) -> float:

@@ -403,3 +403,99 @@ def test_generate_warns_once_for_a_long_seed_text(trained):
         text = nw.generate(model, vectorizer, "hello how are your friends", 3, temperature=1.0, seed=0)
     assert len([w for w in record if w.category is nw.InputTooLongWarning]) == 1
     assert len(text.split()) == 8
+
+
+# ---------------------------------------------------------------- end of sentence
+
+
+@pytest.fixture(scope="module")
+def end_vocabulary():
+    return nw.get_vocabulary(nw.make_vectorizer(end_token=True))
+
+
+def exact(vocabulary, **word_probabilities):
+    """All the mass on the given words (zero elsewhere, a tiny floor so log() stays finite)."""
+    p = np.full(len(vocabulary), 1e-12)
+    for word, value in word_probabilities.items():
+        p[vocabulary.index(word)] = value
+    return p / p.sum()
+
+
+def test_end_token_comes_after_the_words_which_keep_their_ids(vocabulary, end_vocabulary):
+    assert end_vocabulary == vocabulary + [nw.END_TOKEN]
+    assert nw.end_id(end_vocabulary) == len(vocabulary)
+    assert nw.end_id(vocabulary) is None
+
+
+def test_training_pairs_end_every_sentence_with_the_end_token():
+    vectorizer = nw.make_vectorizer(end_token=True)
+    X, y = nw.make_training_data(vectorizer)
+    end = nw.end_id(vectorizer)
+    assert len(y) == sum(len(s.split()) for s in nw.CORPUS)  # one more pair per sentence than without
+    ends = [tuple(nw.decode(vectorizer, row)) for row, target in zip(X, y) if target == end]
+    assert sorted(" ".join(words) for words in ends) == sorted(nw.CORPUS)
+    # every context is now followed by one word only, except the three ambiguous ones of the seed's corpus
+    assert nw.bayes_optimal_accuracy(X, y) == pytest.approx(16 / 19)
+
+
+def test_add_end_needs_the_token(vocabulary, end_vocabulary):
+    assert nw.add_end([[2, 3]], end_vocabulary) == [[2, 3, nw.end_id(end_vocabulary)]]
+    with pytest.raises(ValueError, match="end_token=True"):
+        nw.add_end([[2, 3]], vocabulary)
+
+
+@pytest.mark.parametrize("text", ["[END]", "hello end", "hello [end]"])
+def test_the_end_token_cannot_be_typed(end_vocabulary, text):
+    with pytest.raises(nw.UnknownWordError) as caught:
+        nw.encode(end_vocabulary, text)
+    assert nw.END_TOKEN not in caught.value.vocabulary_words
+    assert caught.value.unknown_words == ["end"]
+
+
+def test_generation_stops_when_the_model_predicts_the_end(end_vocabulary):
+    model = controlled_model(end_vocabulary, exact(end_vocabulary, **{nw.END_TOKEN: 1.0}))
+    result = nw.generate_sentence(model, end_vocabulary, "hello how", max_words=10, temperature=1.0)
+    assert result == {"text": "hello how", "new_words": [], "ended": True, "steps": 1}
+    assert nw.generate(model, end_vocabulary, "hello how", 5) == "hello how"
+
+
+def test_max_words_guards_a_model_that_never_ends(end_vocabulary):
+    model = controlled_model(end_vocabulary, exact(end_vocabulary, how=1.0))
+    for max_words in (0, 1, 7):
+        result = nw.generate_sentence(model, end_vocabulary, "hello", max_words=max_words, temperature=0.5)
+        assert result["new_words"] == ["how"] * max_words and not result["ended"]
+        assert result["steps"] == max_words
+
+
+def test_sampling_with_an_end_token_is_repeatable_and_varies_with_the_seed(end_vocabulary):
+    model = controlled_model(end_vocabulary, exact(end_vocabulary, how=0.3, are=0.3, **{nw.END_TOKEN: 0.4}))
+    runs = [nw.generate_sentence(model, end_vocabulary, "hello", 8, 1.0, seed=s) for s in range(8)]
+    assert runs == [nw.generate_sentence(model, end_vocabulary, "hello", 8, 1.0, seed=s) for s in range(8)]
+    assert len({r["text"] for r in runs}) > 1
+    assert all(r["ended"] == (r["steps"] == len(r["new_words"]) + 1) for r in runs)
+    assert all(nw.END_TOKEN not in r["text"] for r in runs)
+
+
+@pytest.mark.parametrize("max_words", [-1, 2.5, "4", True])
+def test_generate_sentence_rejects_bad_lengths(end_vocabulary, max_words):
+    model = controlled_model(end_vocabulary, exact(end_vocabulary, how=1.0))
+    with pytest.raises(ValueError, match="max_words must be a whole number"):
+        nw.generate_sentence(model, end_vocabulary, "hello", max_words)
+
+
+def test_generate_sentence_rejects_unusable_text(end_vocabulary):
+    model = controlled_model(end_vocabulary, exact(end_vocabulary, how=1.0))
+    with pytest.raises(nw.EmptyInputError):
+        nw.generate_sentence(model, end_vocabulary, " ?! ")
+    with pytest.raises(nw.UnknownWordError):
+        nw.generate_sentence(model, end_vocabulary, "hello world")
+    with pytest.raises(ValueError, match="temperature"):
+        nw.generate_sentence(model, end_vocabulary, "hello", 3, temperature=-0.5)
+
+
+def test_a_model_trained_with_the_end_token_stops_where_the_corpus_stops():
+    model, vectorizer, _ = nw.train_next_word_model(epochs=400, seed=42, end_token=True)
+    for sentence in nw.CORPUS:  # a whole training sentence is always followed by [END]
+        assert nw.predict_next_word(model, vectorizer, sentence, k=1)[0][0] == nw.END_TOKEN
+    greedy = nw.generate_sentence(model, vectorizer, "hello", max_words=10, temperature=0)
+    assert greedy["ended"] and greedy["text"] in nw.CORPUS
