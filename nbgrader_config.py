@@ -40,10 +40,10 @@ c.Execute.interrupt_on_timeout = True
 # even when a submission imports TensorFlow before the setup cell. This cannot silence everything
 # (Python warnings, absl, a student's own prints to stderr), hence StderrIsNotFailure below.
 try:  # the course package ships the preprocessors; fall back to this checkout if not installed
-    from lstm_course.grading import HideHiddenTestsInFeedback, StderrIsNotFailure
+    from lstm_course.nbgrader_plugins import HideHiddenTestsInFeedback, StderrIsNotFailure
 except ImportError:  # pragma: no cover - depends on the install
     sys.path.insert(0, COURSE_ROOT)
-    from lstm_course.grading import HideHiddenTestsInFeedback, StderrIsNotFailure
+    from lstm_course.nbgrader_plugins import HideHiddenTestsInFeedback, StderrIsNotFailure
 from lstm_course.env import _quiet_tensorflow  # noqa: E402 - sets environment variables only
 
 _quiet_tensorflow()

@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nbgrader_utils as nbu  # noqa: E402
-from lstm_course.grading import (  # noqa: E402
+from lstm_course.nbgrader_plugins import (  # noqa: E402
     BEGIN_HIDDEN, END_HIDDEN, HIDDEN_PLACEHOLDER, relabel_stderr, remove_hidden_tests,
 )
 
