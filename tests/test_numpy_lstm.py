@@ -87,3 +87,59 @@ def test_fixed_gates_forget_and_write():
 def test_fixed_gates_reject_impossible_values(step, message):
     with pytest.raises(ValueError, match=message):
         run_fixed_gates([step])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tests added by mutation testing (tools/mutation.py): each kills a planted bug the tests above missed.
+# ---------------------------------------------------------------------------------------------------
+def test_initial_states_are_used_and_match_keras():
+    layer = keras_lstm_with_random_weights(3, 4, seed=5)
+    rng = np.random.default_rng(6)
+    inputs, h0, c0 = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    h_seq, h_last, c_last = (t.numpy() for t in layer(inputs, initial_state=[h0, c0]))
+    ours = lstm_forward(inputs, *layer.get_weights(), h0=h0, c0=c0)
+    assert np.abs(ours["h"] - h_seq).max() < 1e-6 and np.abs(ours["c"][:, -1] - c_last).max() < 1e-6
+    # each state on its own changes the result (neither is silently replaced by zeros)
+    zeros = np.zeros((2, 4))
+    for h_start, c_start in ((h0, zeros), (zeros, c0)):
+        alone = lstm_forward(inputs, *layer.get_weights(), h0=h_start, c0=c_start)
+        assert np.abs(alone["h"] - lstm_forward(inputs, *layer.get_weights())["h"]).max() > 1e-3
+
+
+def test_computation_is_float64_whatever_the_input_dtype():
+    layer = keras_lstm_with_random_weights(3, 2)
+    weights = [w.astype("float32") for w in layer.get_weights()]
+    x32 = np.random.default_rng(7).normal(size=(4, 3)).astype("float32")
+    h, c, gates = lstm_step(x32[0], np.zeros(2, "float32"), np.zeros(2, "float32"), *weights)
+    assert h.dtype == c.dtype == gates["forget"].dtype == np.float64
+    assert lstm_forward(x32, *weights)["h"].dtype == np.float64
+
+
+def test_sigmoid_of_integers_and_around_zero():
+    assert sigmoid(np.array([0, 2, -2])).tolist() == pytest.approx([0.5, 0.8807970779778823, 0.11920292202211755])
+    z = np.linspace(-3, 3, 13)
+    assert np.allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-15, atol=0)
+
+
+def test_shape_error_messages_give_the_expected_shape():
+    with pytest.raises(ValueError, match=r"kernel must have shape \(3, 8\), got \(4, 8\)"):
+        lstm_step(np.zeros(3), np.zeros(2), np.zeros(2), np.zeros((4, 8)), np.zeros((2, 8)), np.zeros(8))
+    with pytest.raises(ValueError, match=r"4\*units = 8, got 7"):
+        split_gates(np.zeros(7), 2)
+
+
+def test_param_count_formula_without_keras():
+    # 4 blocks x (input weights + recurrent weights + bias): the seed's LSTM(64) on 64-d embeddings.
+    assert param_count(64, 64) == 33_024
+    assert param_count(3, 2) == 4 * (3 * 2 + 2 * 2 + 2) == 48
+    assert param_count(1, 1) == 12
+
+
+def test_fixed_gates_accept_the_ends_of_each_range():
+    trace = run_fixed_gates([dict(forget=0, input=1, candidate=-1.0, output=0),
+                             dict(forget=1, input=1, candidate=1.0, output=1)])
+    assert [s["c"] for s in trace] == [-1.0, 0.0]
+    with pytest.raises(ValueError, match="candidate"):
+        run_fixed_gates([dict(forget=1, input=0, candidate=-1.01, output=0)])
+    with pytest.raises(ValueError, match="output gate"):
+        run_fixed_gates([dict(forget=1, input=0, candidate=0, output=-0.01)])

@@ -1,0 +1,165 @@
+"""Mutation testing of the course's core modules with mutmut: `make mutation` (or `python tools/mutation.py`).
+
+mutmut plants one small bug at a time (an operator, a constant, a dropped argument, ...) in a module and
+runs the tests that exercise the mutated function; a mutant the tests do not notice "survives". For each
+module this prints the score (killed / all mutants) and every survivor as a diff, except survivors listed
+in EQUIVALENT below with the reason no test can tell them apart from the original.
+
+Each module runs in its own scratch copy of the project (MUTATION_DIR, default /tmp/lstm-course-mutation),
+so mutmut's `mutants/` folder never appears in the working tree.
+
+    python tools/mutation.py                      # every module in MODULES
+    python tools/mutation.py numpy_lstm reviews   # some modules
+    python tools/mutation.py --changed            # modules changed since origin/main (or HEAD~1)
+
+Exit status 1 if a module scores below TARGET (0.90, counting listed equivalents as killed).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TARGET = 0.90
+
+# module of lstm_course -> the unit-test files that exercise it (fast ones: no notebook is executed).
+MODULES = {
+    "numpy_lstm": ["tests/test_numpy_lstm.py"],
+    "text_prep": ["tests/test_text_prep.py", "tests/test_properties_text_prep.py"],
+    "reviews": ["tests/test_reviews.py", "tests/test_properties_reviews.py"],
+    "next_word": ["tests/test_next_word.py", "tests/test_properties_next_word.py"],
+    "gradients": ["tests/test_gradients_and_trace.py"],
+    "long_range": ["tests/test_long_range.py"],
+    "expectations": ["tests/test_expectations.py"],  # the grader's verdict code (grading helper)
+}
+
+# Survivors that are equivalent to the original, keyed by (module, function, mutated line): no input can
+# tell them apart, so no test can kill them. Each with the reason.
+_RECAST = "lstm_step casts x, h and c to float64 at every step, so the dtype given here never matters"
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
+    ("numpy_lstm", "sigmoid", "pos = z >= 1"):
+        "for 0 <= z < 1 the other branch, e^z / (1 + e^z), is the same function (equal to rounding) and cannot overflow",
+    ("numpy_lstm", "lstm_forward", "inputs = np.asarray(inputs, dtype=None)"): _RECAST,
+    ("numpy_lstm", "lstm_forward", "inputs = np.asarray(inputs, )"): _RECAST,
+    ("numpy_lstm", "lstm_forward", "h = np.zeros((batch, units)) if h0 is None else np.asarray(h0, dtype=None)"): _RECAST,
+    ("numpy_lstm", "lstm_forward", "h = np.zeros((batch, units)) if h0 is None else np.asarray(h0, )"): _RECAST,
+    ("numpy_lstm", "lstm_forward", "c = np.zeros((batch, units)) if c0 is None else np.asarray(c0, dtype=None)"): _RECAST,
+    ("numpy_lstm", "lstm_forward", "c = np.zeros((batch, units)) if c0 is None else np.asarray(c0, )"): _RECAST,
+}
+
+
+def scratch_root() -> Path:
+    return Path(os.environ.get("MUTATION_DIR", "/tmp/lstm-course-mutation"))
+
+
+def prepare(module: str) -> Path:
+    """A scratch copy of the package and tests, with a setup.cfg that tells mutmut what to mutate."""
+    work = scratch_root() / module
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copytree(ROOT / "lstm_course", work / "lstm_course", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "screenshots"))
+    shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+    tests = [t for t in MODULES[module] if (ROOT / t).exists()]
+    (work / "setup.cfg").write_text(
+        "[mutmut]\n"
+        "source_paths = lstm_course\n"
+        f"only_mutate = lstm_course/{module}.py\n"
+        "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in tests)
+        + "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -p\n    no:randomly\n"
+    )
+    return work
+
+
+def run_module(module: str, max_children: int) -> dict:
+    tests = [t for t in MODULES[module] if (ROOT / t).exists()]
+    if not (ROOT / "lstm_course" / f"{module}.py").exists() or not tests:
+        return {"module": module, "missing": True}
+    work = prepare(module)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": ""}
+    start = time.monotonic()
+    run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children)],
+                         cwd=work, env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    listing = subprocess.run([PYTHON, "-m", "mutmut", "results", "--all", "true"],
+                             cwd=work, env=env, capture_output=True, text=True).stdout
+    status = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.MULTILINE))
+    if not status:
+        tail = (run.stdout + run.stderr)[-3000:]
+        return {"module": module, "error": f"mutmut produced no results:\n{tail}", "seconds": seconds}
+    survivors, equivalent = [], []
+    for name, verdict in sorted(status.items()):
+        if verdict == "killed":
+            continue
+        diff = subprocess.run([PYTHON, "-m", "mutmut", "show", name], cwd=work, env=env,
+                              capture_output=True, text=True).stdout
+        reason = EQUIVALENT.get(equivalence_key(module, name, diff))
+        (equivalent if reason else survivors).append((name, verdict, diff, reason))
+    killed = sum(v == "killed" for v in status.values())
+    return {"module": module, "total": len(status), "killed": killed, "survivors": survivors,
+            "equivalent": equivalent, "seconds": seconds}
+
+
+def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]:
+    function = re.sub(r"^x_|__mutmut_\d+$", "", mutant.rsplit(".", 1)[-1])
+    added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    return module, function, added[0] if added else ""
+
+
+def changed_modules() -> list[str]:
+    for base in ("origin/main", "HEAD~1"):
+        diff = subprocess.run(["git", "diff", "--name-only", base, "--"], cwd=ROOT, capture_output=True, text=True)
+        if diff.returncode == 0:
+            names = diff.stdout.split()
+            return [m for m in MODULES if f"lstm_course/{m}.py" in names or any(t in names for t in MODULES[m])]
+    return list(MODULES)
+
+
+def report(result: dict) -> bool:
+    module = result["module"]
+    if result.get("missing"):
+        print(f"{module:13s} not present yet (module or its tests missing): skipped")
+        return True
+    if "error" in result:
+        print(f"{module:13s} ERROR {result['error']}")
+        return False
+    total, killed, n_equivalent = result["total"], result["killed"], len(result["equivalent"])
+    score = (killed + n_equivalent) / total
+    print(f"{module:13s} {killed}/{total} killed ({killed / total:.1%}); {n_equivalent} equivalent; "
+          f"score {score:.1%} {'ok' if score >= TARGET else 'BELOW ' + format(TARGET, '.0%')}; "
+          f"{result['seconds']:.0f} s")
+    for name, verdict, diff, _ in result["survivors"]:
+        print(f"  SURVIVED ({verdict}) {name}")
+        print("    " + "\n    ".join(diff.strip().splitlines()[2:]))
+    for name, _, _, reason in result["equivalent"]:
+        print(f"  equivalent {name}: {reason}")
+    return score >= TARGET
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--changed", action="store_true", help="only modules changed since origin/main")
+    parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2 cores)")
+    args = parser.parse_args(argv)
+    unknown = set(args.modules) - set(MODULES)
+    if unknown:
+        parser.error(f"unknown module(s) {sorted(unknown)}; choose from {list(MODULES)}")
+    modules = args.modules or (changed_modules() if args.changed else list(MODULES))
+    ok = True
+    for module in modules:
+        ok &= report(run_module(module, args.max_children))
+        sys.stdout.flush()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
