@@ -16,6 +16,31 @@ def _layers(model):
     return model.layers[0], model.layers[1], model.layers[-1]
 
 
+def trace_sequence(model, ids, labels=None) -> dict:
+    """Gates, states and P(positive) after each step of one id sequence, exactly as `model` reads it.
+
+    For models without a vectorizer, e.g. the long-range task's `[cue, distractor, ...]` sequences.
+    `labels` names the steps (default: the ids as text). Padding ids (0) are skipped when the embedding
+    masks them, as Keras does. Returns the same keys as trace_gates.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be a non-empty 1-D sequence of integer ids, got shape {ids.shape}, "
+                         f"dtype {ids.dtype}")
+    labels = [str(i) for i in ids] if labels is None else [str(label) for label in labels]
+    if len(labels) != ids.size:
+        raise ValueError(f"{len(labels)} labels for {ids.size} ids: give one label per step")
+    embedding, lstm, dense = _layers(model)
+    vocab = embedding.embeddings.shape[0]
+    if ids.min() < 0 or ids.max() >= vocab:
+        raise ValueError(f"ids must be in 0..{vocab - 1} (the embedding's rows), got {ids.min()}..{ids.max()}")
+    steps = np.flatnonzero(ids != 0) if getattr(embedding, "mask_zero", False) else np.arange(ids.size)
+    kernel, recurrent_kernel, bias = (w.numpy() for w in lstm.weights)
+    states = lstm_forward(embedding.embeddings.numpy()[ids[steps]], kernel, recurrent_kernel, bias)
+    logits = states["h"] @ dense.kernel.numpy() + dense.bias.numpy()
+    return {"words": [labels[i] for i in steps], **states, "prob_positive": sigmoid(logits[:, 0])}
+
+
 def trace_gates(model, vectorizer, text: str) -> dict:
     """Gate activations, states and P(positive) after each word of `text`.
 
@@ -46,25 +71,51 @@ def trace_gates(model, vectorizer, text: str) -> dict:
     return {"words": words, **states, "prob_positive": sigmoid(logits[:, 0])}
 
 
-def plot_gate_trace(trace: dict, units: int = 8):
-    """Heatmaps of the three gates and the cell state for the first `units` units, word by word,
-    with the running P(positive) on top."""
+def plot_gate_trace(trace: dict, units: int = 8, title: str | None = None, unit_ids=None):
+    """Heatmaps of the three gates and the cell state, one row per unit, word by word, with the running
+    P(positive) on top. `unit_ids` picks the units to show (default: the first `units`)."""
     words = trace["words"]
-    panels = ["forget", "input", "output", "c"]
-    fig, axes = plt.subplots(len(panels) + 1, 1, figsize=(max(6, 0.55 * len(words)), 9), sharex=True)
-    axes[0].plot(range(len(words)), trace["prob_positive"], marker="o")
-    axes[0].axhline(0.5, color="gray", linestyle=":")
-    axes[0].set(ylabel="P(positive)", ylim=(0, 1))
-    for ax, name in zip(axes[1:], panels):
-        values = trace[name][:, :units].T
+    n_units = trace["forget"].shape[1]
+    unit_ids = list(range(min(units, n_units))) if unit_ids is None else [int(u) for u in unit_ids]
+    if not unit_ids or min(unit_ids) < 0 or max(unit_ids) >= n_units:
+        raise ValueError(f"unit_ids must be in 0..{n_units - 1}, got {unit_ids}")
+    panels = [("forget", "forget gate $f_t$"), ("input", "input gate $i_t$"), ("output", "output gate $o_t$"),
+              ("c", "cell state $c_t$")]
+    fig, axes = plt.subplots(len(panels) + 1, 1, figsize=(max(6, 0.45 * len(words) + 2), 10), sharex=True)
+    axes[0].plot(range(len(words)), trace["prob_positive"], marker="o", color="#0072B2", label="P(positive)")
+    axes[0].axhline(0.5, color="gray", linestyle=":", label="0.5")
+    axes[0].set(ylabel="P(positive)", ylim=(0, 1), title=title or "A trained LSTM reading, step by step")
+    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].set_xlim(-0.5, len(words) - 0.5)  # the heatmaps' cells are centred on the steps
+    for ax, (name, label) in zip(axes[1:], panels):
+        values = trace[name][:, unit_ids].T
         bound = max(1.0, float(np.abs(values).max()))  # the cell state is not squashed: it may exceed 1
         vmin, vmax = (-bound, bound) if name == "c" else (0, 1)
-        image = ax.imshow(values, aspect="auto", cmap="coolwarm" if name == "c" else "viridis", vmin=vmin, vmax=vmax)
-        ax.set_ylabel("cell state" if name == "c" else f"{name} gate")
-        fig.colorbar(image, ax=ax, pad=0.01)
+        image = ax.imshow(values, aspect="auto", cmap="PuOr_r" if name == "c" else "viridis", vmin=vmin, vmax=vmax,
+                          interpolation="nearest")
+        ax.set_yticks(range(len(unit_ids)), [str(u) for u in unit_ids], fontsize=7)
+        ax.set_ylabel("unit")
+        ax.set_title(label + (" (orange > 0 > purple)" if name == "c" else " (bright = open)"), fontsize=9,
+                     loc="left")
+        colorbar = fig.colorbar(image, ax=ax, pad=0.01)
+    # An invisible colour bar beside the top panel keeps its steps aligned with the heatmaps' columns.
+    fig.colorbar(colorbar.mappable, ax=axes[0], pad=0.01).ax.set_visible(False)
     axes[-1].set_xticks(range(len(words)), words, rotation=45, ha="right")
+    axes[-1].set_xlabel("step (word read)")
     fig.tight_layout()
     return fig
 
 
-__all__ = ["GATE_ORDER", "plot_gate_trace", "trace_gates"]
+def describe_gate_trace(trace: dict, unit_ids=None) -> str:
+    """Alt text for plot_gate_trace, from the traced numbers."""
+    unit_ids = list(range(min(8, trace["forget"].shape[1]))) if unit_ids is None else list(unit_ids)
+    p = trace["prob_positive"]
+    return (f"Heatmaps over {len(trace['words'])} steps ({' '.join(trace['words'][:12])}"
+            f"{' ...' if len(trace['words']) > 12 else ''}) for units {unit_ids}: mean forget gate "
+            f"{float(trace['forget'][:, unit_ids].mean()):.2f}, mean input gate {float(trace['input'][:, unit_ids].mean()):.2f}, "
+            f"mean output gate {float(trace['output'][:, unit_ids].mean()):.2f}, cell state from "
+            f"{float(trace['c'][:, unit_ids].min()):+.2f} to {float(trace['c'][:, unit_ids].max()):+.2f}; "
+            f"P(positive) goes from {float(p[0]):.2f} to {float(p[-1]):.2f}.")
+
+
+__all__ = ["GATE_ORDER", "describe_gate_trace", "plot_gate_trace", "trace_gates", "trace_sequence"]

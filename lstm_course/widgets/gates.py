@@ -4,7 +4,7 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from ..gate_trace import plot_gate_trace, trace_gates
+from ..gate_trace import describe_gate_trace, plot_gate_trace, trace_gates
 from ..numpy_lstm import run_fixed_gates
 from ._base import Explorer, chart_svg, figure_png
 
@@ -126,10 +126,19 @@ class TrainedGatesExplorer(Explorer):
             raise ValueError("The box is empty: type a review (a sentence or two) and press Enter.")
         trace = trace_gates(self.model, self.vectorizer, text)
         self.trace = trace
-        return html.escape(describe_trace(trace)), figure_png(plot_gate_trace(trace, units=self.units), dpi=70)
+        figure = plot_gate_trace(trace, units=self.units, title="The trained LSTM reading your text")
+        return html.escape(describe_trace(trace)), figure_png(figure, dpi=70)
 
     def summary(self) -> str:
         return self.error or describe_trace(self.trace)
+
+    def _repr_mimebundle_(self, **kwargs):
+        # The still copy shown without a widget front end is a figure: give it alt text from the trace.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict) and "image/png" in bundle and not self.error:
+            units = range(min(self.units, self.trace["forget"].shape[1]))
+            return bundle, {"image/png": {"alt": describe_gate_trace(self.trace, units)}}
+        return bundle
 
 
 def hand_set_gates_explorer(words, steps, word=None) -> HandSetGatesExplorer:

@@ -48,8 +48,10 @@ def next_word_view(model, vocabulary, prefix: str, k: int = 5, temperature: floa
     """Everything the explorer shows for one prefix and temperature.
 
     Returns the top-k chart data of `next_word.top_k_chart_data` plus `at_temperature` (the probability
-    of each of those words being sampled at this temperature), `samples` (`n_samples` generated texts,
-    sampling seeds 0, 1, ...) and `warning` (the text of an InputTooLongWarning, else None).
+    of each of those words being sampled at this temperature), `samples` (`n_samples` generated texts of
+    at most `n_words` new words, sampling seeds 0, 1, ...), `ended` (per sample: True when the model
+    predicted next_word.END_TOKEN and generation stopped there; always False for a vocabulary without
+    it) and `warning` (the text of an InputTooLongWarning, else None).
     Raises next_word.NextWordInputError (a ValueError) for empty text or unknown words.
     """
     words_list = nw.get_vocabulary(vocabulary)
@@ -59,21 +61,23 @@ def next_word_view(model, vocabulary, prefix: str, k: int = 5, temperature: floa
         probabilities = nw.next_word_probabilities(model, words_list, prefix)
         probabilities[list(nw.RESERVED_IDS)] = 0.0  # never sampled, as in generate()
         sampled = nw.apply_temperature(probabilities, temperature)
-        samples = [nw.generate(model, words_list, prefix, n_words, temperature, seed=s) for s in range(n_samples)]
+        results = [nw.generate_sentence(model, words_list, prefix, n_words, temperature, seed=s)
+                   for s in range(n_samples)]
     too_long = [str(w.message) for w in caught if issubclass(w.category, nw.InputTooLongWarning)]
     return {
         **chart,
         "temperature": float(temperature),
         "at_temperature": [float(sampled[words_list.index(w)]) for w in chart["words"]],
-        "samples": samples,
+        "samples": [r["text"] for r in results],
+        "ended": [r["ended"] for r in results],
         "warning": too_long[0] if too_long else None,
     }
 
 
 def describe_next_word(view: dict) -> str:
     top = ", ".join(f"{w} {p:.2f}" for w, p in zip(view["words"], view["probabilities"]))
-    return (f"after '{' '.join(view['context'])}': {top} | T={view['temperature']:g}: "
-            + " / ".join(view["samples"]))
+    samples = [text + (" [END]" if ended else " ...") for text, ended in zip(view["samples"], view["ended"])]
+    return f"after '{' '.join(view['context'])}': {top} | T={view['temperature']:g}: " + " / ".join(samples)
 
 
 class NextWordExplorer(Explorer):
@@ -105,8 +109,11 @@ class NextWordExplorer(Explorer):
                      + bars_html(view["words"], view["at_temperature"], color="#ff7f0e",
                                  title=f"chance of being sampled at T = {view['temperature']:g}")
                      + "</div></div>")
-        samples = "".join(f"<li>{html.escape(s)}</li>" for s in view["samples"])
-        parts.append(f"<div>generated (T = {view['temperature']:g}, seeds 0-{self.n_samples - 1}):<ul>{samples}</ul></div>")
+        samples = "".join(
+            f"<li>{html.escape(s)} <i>({'stopped at [END]' if ended else f'stopped after {self.n_words} words'})</i></li>"
+            for s, ended in zip(view["samples"], view["ended"]))
+        parts.append(f"<div>generated (T = {view['temperature']:g}, seeds 0-{self.n_samples - 1}, at most "
+                     f"{self.n_words} new words):<ul>{samples}</ul></div>")
         return "".join(parts), None
 
     def summary(self) -> str:
