@@ -343,3 +343,186 @@ def test_an_unwritable_cache_is_reported_as_a_download_problem(tmp_path, local_o
 def test_default_cache_is_the_keras_one(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     assert reviews._keras_cache_dir() == tmp_path / "keras-home" / "datasets"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Order, balance and format bugs a label-alternating fixture hides (issue 13)
+# ---------------------------------------------------------------------------------------------------
+def grouped_rows(n_pos, n_neg):
+    """All positive reviews first, then all negative ones: the order a scraped CSV often has."""
+    return ([(f"good film number {i}", "positive") for i in range(n_pos)]
+            + [(f"bad film number {i}", "negative") for i in range(n_neg)])
+
+
+def test_csv_sorted_by_label_still_gives_balanced_shuffled_splits(tmp_path):
+    path = write_csv(tmp_path / "sorted.csv", grouped_rows(40, 40))
+    data = load_reviews("csv", path=path, n_train=16, n_test=8, seed=0)
+    assert data.train_labels.mean() == 0.5 and data.test_labels.mean() == 0.5
+    # shuffled: the training labels are not one block of positives then one of negatives
+    assert np.any(np.diff(data.train_labels) > 0) and np.any(np.diff(data.train_labels) < 0)
+    # sampled from the whole file, not its first rows
+    numbers = {int(t.split()[-1]) for t in data.train_texts + data.test_texts}
+    assert max(numbers) >= 16
+
+
+def test_imbalanced_csv_refills_from_the_larger_class(tmp_path):
+    path = write_csv(tmp_path / "imbalanced.csv", grouped_rows(30, 3))
+    data = load_reviews("csv", path=path, n_train=8, n_test=4, seed=1)
+    labels = np.concatenate([data.train_labels, data.test_labels])
+    assert len(labels) == 12  # every requested review, although only 3 are negative
+    assert (labels == 0).sum() == 3 and (labels == 1).sum() == 9
+
+
+@pytest.mark.parametrize("header", [("Review", "Sentiment"), ("REVIEW", " sentiment "), ("sentiment", "review")])
+def test_csv_header_case_spaces_and_order_do_not_matter(tmp_path, header):
+    rows = [(s, t) if header[0].strip().lower() == "sentiment" else (t, s) for t, s in grouped_rows(5, 5)]
+    data = load_reviews("csv", path=write_csv(tmp_path / "h.csv", rows, header=header), n_train=6, n_test=4)
+    for text, label in zip(data.train_texts, data.train_labels):
+        assert text.startswith("good" if label else "bad")
+
+
+@pytest.mark.parametrize("label_spelling", [("Positive", "NEGATIVE"), (" positive ", "negative\t")])
+def test_csv_label_case_and_spaces_do_not_matter(tmp_path, label_spelling):
+    pos, neg = label_spelling
+    rows = [(t, pos if s == "positive" else neg) for t, s in grouped_rows(4, 4)]
+    data = load_reviews("csv", path=write_csv(tmp_path / "l.csv", rows), n_train=4, n_test=4)
+    assert sorted(np.concatenate([data.train_labels, data.test_labels])) == [0] * 4 + [1] * 4
+
+
+def test_csv_saved_by_excel_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "excel.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:  # writes the BOM first
+        csv.writer(f).writerows([("review", "sentiment")] + grouped_rows(4, 4))
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    data = load_reviews("csv", path=path, n_train=4, n_test=4)
+    assert len(data.train_texts) == 4 and not any("\ufeff" in t for t in data.train_texts)
+
+
+def test_aclimdb_with_unequal_classes_is_balanced_and_refilled(tmp_path):
+    root = make_aclimdb(tmp_path / "aclImdb", per_class=2)
+    for i in range(2, 12):
+        (root / "train" / "pos" / f"{i}_9.txt").write_text(f"A pos train review number {i}.")
+    data = load_reviews("aclImdb", path=root, n_train=8, n_test=4, seed=0)
+    assert sorted(data.train_labels) == [0, 0] + [1] * 6
+    assert np.any(np.diff(data.train_labels) != 0) and data.test_labels.mean() == 0.5
+
+
+# ---------------------------------------------------------------------------------------------------
+# The download watchdog, decided on a fake clock (no wall-clock assert, no sleep)
+# ---------------------------------------------------------------------------------------------------
+class FakeClock:
+    """Stands in for the `time` module inside reviews: every reading advances by `step` seconds."""
+
+    def __init__(self, step):
+        self.step, self.now, self.readings = step, 0.0, []
+
+    def monotonic(self):
+        self.now += self.step
+        self.readings.append(self.now)
+        return self.now
+
+
+@pytest.fixture
+def silent_origin():
+    """A socket that accepts connections and never answers (a hanging server)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}/"
+
+
+@pytest.fixture
+def drip_origin():
+    """A server that answers, promises a large file and then sends one byte at a time, forever."""
+    stop = threading.Event()
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+                while not stop.wait(0.02):  # one byte every 20 ms: never silent long enough for a socket timeout
+                    try:
+                        connection.sendall(b"x")
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/"
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+@pytest.mark.parametrize("timeout", [3.0, 10.0])  # long enough that the socket's own timeout cannot win
+def test_watchdog_gives_up_one_timeout_after_the_last_progress(tmp_path, silent_origin, monkeypatch, timeout):
+    clock = FakeClock(step=timeout / 8)
+    monkeypatch.setattr(reviews, "time", clock)
+    with pytest.raises(DownloadError, match=f"no response for {timeout:g} s"):
+        reviews.download(silent_origin + "imdb.npz", tmp_path / "imdb.npz", timeout=timeout)
+    # progress was last seen at the second reading; it gave up at the first reading more than `timeout` later
+    gave_up_after = clock.readings[-1] - clock.readings[1]
+    assert timeout < gave_up_after <= timeout + clock.step
+    assert not (tmp_path / "imdb.npz").exists()
+
+
+def test_watchdog_abandons_a_server_that_drips_data(tmp_path, drip_origin, monkeypatch):
+    # Bytes trickle in, so the socket never times out; only the no-progress watchdog can end this.
+    monkeypatch.setattr(reviews, "time", FakeClock(step=0.25))
+    outcome = run_with_guard(lambda: pytest.raises(DownloadError, reviews.download, drip_origin + "imdb.npz",
+                                                   tmp_path / "imdb.npz", timeout=2.0), guard_seconds=120)
+    assert outcome is not None, "download() kept reading a dripping server"
+    assert "no response for 2 s" in str(outcome.value)
+
+
+def test_auto_falls_back_after_its_default_timeout_of_ten_seconds(tmp_path, silent_origin, monkeypatch):
+    clock = FakeClock(step=1.0)
+    monkeypatch.setattr(reviews, "time", clock)
+    data = load_reviews(n_train=10, n_test=4, origin=silent_origin, cache_dir=tmp_path)  # default timeout
+    assert data.source == "generated" and "no response for 10 s" in data.message
+    assert 10 < clock.readings[-1] - clock.readings[1] <= 11
+
+
+# ---------------------------------------------------------------------------------------------------
+# A corrupted cache for the official origin (served locally, with the hashes of the local files)
+# ---------------------------------------------------------------------------------------------------
+@pytest.fixture
+def official_origin(local_origin, monkeypatch):
+    """The local server posing as the official origin, with the published hashes of its files."""
+    import hashlib
+
+    origin, folder, log = local_origin
+    make_imdb_files(folder)
+    hashes = {name: ("sha256", hashlib.sha256((folder / name).read_bytes()).hexdigest())
+              for name in (reviews.IMDB_DATA_FILE, reviews.IMDB_INDEX_FILE)}
+    monkeypatch.setattr(reviews, "IMDB_ORIGIN", origin)
+    monkeypatch.setattr(reviews, "IMDB_FILE_HASHES", hashes)
+    return origin, folder, log
+
+
+def test_a_corrupted_cached_file_is_downloaded_again(tmp_path, official_origin):
+    _, folder, log = official_origin
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "imdb.npz").write_bytes(b"half a download")  # e.g. an interrupted copy
+    (cache / "imdb_word_index.json").write_bytes((folder / "imdb_word_index.json").read_bytes())
+    data = load_reviews("imdb", n_train=4, n_test=2, cache_dir=cache)  # origin=None: the official one
+    assert data.source == "imdb"
+    assert log == ["/imdb.npz"]  # only the corrupted file was fetched again; the intact one was reused
+    assert (cache / "imdb.npz").read_bytes() == (folder / "imdb.npz").read_bytes()
+
+
+def test_a_download_that_does_not_match_the_published_hash_is_rejected(tmp_path, official_origin, monkeypatch):
+    monkeypatch.setitem(reviews.IMDB_FILE_HASHES, reviews.IMDB_DATA_FILE, ("sha256", "0" * 64))
+    with pytest.raises(DownloadError, match="corrupted"):
+        load_reviews("imdb", n_train=4, n_test=2, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "imdb.npz").exists()  # never left where it would pass for the data
