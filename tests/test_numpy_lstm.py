@@ -112,6 +112,9 @@ def test_computation_is_float64_whatever_the_input_dtype():
     x32 = np.random.default_rng(7).normal(size=(4, 3)).astype("float32")
     h, c, gates = lstm_step(x32[0], np.zeros(2, "float32"), np.zeros(2, "float32"), *weights)
     assert h.dtype == c.dtype == gates["forget"].dtype == np.float64
+    # the products themselves run in float64: same result as float64 copies of the same values
+    h64, c64, _ = lstm_step(x32[0].astype("float64"), np.zeros(2), np.zeros(2), *[w.astype("float64") for w in weights])
+    assert np.abs(h - h64).max() < 1e-12 and np.abs(c - c64).max() < 1e-12
     assert lstm_forward(x32, *weights)["h"].dtype == np.float64
 
 
