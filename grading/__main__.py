@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import lms_export, runner, sandbox
+from . import item_analysis, lms_export, runner, sandbox
 
 BANNER = "!" * 78
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds for a whole notebook")
     sub.add_parser("check-sandbox", help="say whether this machine can sandbox kernels")
     lms_export.add_parser(sub)
+    item_analysis.add_parser(sub)
     return parser
 
 
@@ -41,6 +42,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "export":
         return lms_export.main(args)
+    if args.command == "item-analysis":
+        return item_analysis.main(args)
     probe = sandbox.probe()
     if args.command == "check-sandbox":
         print(probe.summary())
