@@ -44,3 +44,55 @@ def stability_table(results) -> dict:
             "loss_spike_max": max(loss_spike(r.train_loss) for r in runs),
         }
     return table
+
+
+def train_over_seeds(cell: str, distance: int, seeds, n_train: int = 800, n_val: int = 200, epochs: int = 8,
+                     batch_size: int = 32, units: int = 32, embed_dim: int = 32, vocab_size: int = 100,
+                     embedding_std: float | None = 1.0, learning_rate: float = 3e-3, verbose: bool = True):
+    """Lesson 1's long-range task for one cell over several seeds, tracing the model only once.
+
+    The same as `long_range.train_on_distance` per seed (same data, fresh initial weights and a fresh
+    optimizer state for each seed), but one compiled model is reused: `fit` traces its training and
+    validation functions on the first seed only, which is most of a short run's cost on a CPU.
+    Returns one `long_range.RunResult` per seed.
+    """
+    import time
+
+    from .env import set_seed
+    from .long_range import RunResult, make_long_range_data
+    from .models import build_sequence_classifier
+
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    build = dict(cell=cell, vocab_size=vocab_size, seq_len=distance + 1, embed_dim=embed_dim, units=units,
+                 embedding_std=embedding_std, learning_rate=learning_rate)
+    model, optimizer_start, results = None, None, []
+    for seed in seeds:
+        X, y = make_long_range_data(n_train + n_val, distance, vocab_size, seed=10_000 + seed)
+        set_seed(seed)
+        fresh = build_sequence_classifier(**build)
+        if model is None:
+            model = fresh
+            model.optimizer.build(model.trainable_variables)
+            optimizer_start = [variable.numpy() for variable in model.optimizer.variables]
+        else:
+            model.set_weights(fresh.get_weights())
+            for variable, value in zip(model.optimizer.variables, optimizer_start):
+                variable.assign(value)
+        set_seed(seed)
+        start = time.perf_counter()
+        history = model.fit(X[:n_train], y[:n_train], validation_data=(X[n_train:], y[n_train:]),
+                            epochs=epochs, batch_size=batch_size, verbose=0)
+        result = RunResult(cell=cell, distance=distance, seed=seed,
+                           val_accuracy=float(history.history["val_accuracy"][-1]),
+                           train_loss=[float(v) for v in history.history["loss"]],
+                           val_accuracy_curve=[float(v) for v in history.history["val_accuracy"]],
+                           seconds=time.perf_counter() - start)
+        results.append(result)
+        if verbose:
+            print(f"{cell:>10}  N={distance:<3} seed {seed}: val accuracy {result.val_accuracy:.2f}"
+                  f"  ({result.seconds:.1f} s)", flush=True)
+    return results
