@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from . import item_analysis, lms_export, runner, sandbox
+from . import gradebook_db, shards
 
 BANNER = "!" * 78
 
@@ -23,6 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--student", action="append", help="only this student (repeatable)")
     auto.add_argument("--allow-unsandboxed", action="store_true",
                       help="grade even where the sandbox is unavailable (trusted work only!)")
+    auto.add_argument("--isolation", choices=("auto", "bubblewrap", "pod"), default="auto",
+                      help="auto: bubblewrap, or refuse; pod: inside a detected container (a "
+                           "Kubernetes pod) without bubblewrap, the pod is the boundary")
+    auto.add_argument("--shard", metavar="K/N",
+                      help="grade only shard K of N (0-based; a stable split of the student ids)")
+    auto.add_argument("--db-url", help="shared gradebook, e.g. postgresql://USER:PASSWORD@HOST/DB "
+                                       "(default: the course's nbgrader db_url)")
     auto.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
     auto.add_argument("--max-processes", type=int, default=sandbox.Limits.max_processes)
     auto.add_argument("--max-file-mb", type=int, default=sandbox.Limits.max_file_mb)
@@ -48,30 +56,49 @@ def main(argv=None) -> int:
     if args.command == "check-sandbox":
         print(probe.summary())
         return 0 if probe.ok else 1
-    sandboxed = probe.ok
+    try:  # bad --shard / --db-url: a clear message before any work
+        shard = shards.parse(args.shard) if args.shard else None
+        db_url = gradebook_db.normalise_url(args.db_url) if args.db_url else None
+    except ValueError as exc:
+        print(f"autograde: {exc}", file=sys.stderr)
+        return 2
+    isolation = shards.decide_isolation(probe.ok, args.isolation, args.allow_unsandboxed,
+                                        shards.detect_container())
+    sandboxed = isolation.sandboxed
     if not probe.ok:
         print(BANNER, file=sys.stderr)
         print("THE SANDBOX IS NOT AVAILABLE ON THIS MACHINE:", file=sys.stderr)
         for reason in probe.reasons:
             print(f"  - {reason}", file=sys.stderr)
-        if not args.allow_unsandboxed:
+        if not isolation.allowed:
+            print(f"{isolation.summary}: {isolation.refusal}.", file=sys.stderr)
             print("Student code would run with YOUR rights: it could read the hidden tests, edit "
                   "the gradebook and reach the network.\nRefusing to grade. Fix the above, or "
-                  "pass --allow-unsandboxed for work you trust.", file=sys.stderr)
+                  "pass --allow-unsandboxed for work you trust (or --isolation=pod inside a "
+                  "locked-down pod, docs/scaling.md).", file=sys.stderr)
             print(BANNER, file=sys.stderr)
             return 2
-        print("--allow-unsandboxed given: grading WITHOUT a sandbox (timeouts, output caps and "
-              "the integrity guard still apply).", file=sys.stderr)
+        print(f"{isolation.summary}: grading WITHOUT bubblewrap (timeouts and output caps still "
+              "apply).", file=sys.stderr)
         print(BANNER, file=sys.stderr)
     else:
         print(probe.summary())
+    print(isolation.summary)
+    if db_url:
+        problem = gradebook_db.check_assignment(db_url, args.assignment)
+        if problem:
+            print(f"autograde: {problem}", file=sys.stderr)
+            return 2
+        print(f"gradebook: {gradebook_db.redact(db_url)}"
+              + (f"; shard {shard} of the students" if shard else ""))
     limits = {"memory_mb": args.memory_mb, "max_processes": args.max_processes,
               "max_file_mb": args.max_file_mb, "scratch_mb": args.scratch_mb,
               "notebook_time_limit": args.notebook_time_limit}
     if args.cell_timeout:
         limits["timeout"] = args.cell_timeout
     batch = runner.Batch(args.course_dir, args.assignment, jobs=args.jobs, force=args.force,
-                         sandboxed=sandboxed, limits=limits, students=args.student)
+                         sandboxed=sandboxed, limits=limits, students=args.student,
+                         shard=shard, db_url=db_url)
     outcome = batch.run()
     failed = [s for s, r in outcome["results"].items() if r.get("status") == "error"]
     if failed:

@@ -40,7 +40,7 @@ def fingerprint(directory: Path) -> str:
 class Batch:
     def __init__(self, course_dir: Path, assignment: str, jobs: int = 2, force: bool = False,
                  sandboxed: bool = True, limits: dict | None = None, students: list[str] | None = None,
-                 out=sys.stdout):
+                 out=sys.stdout, shard=None, db_url: str | None = None):
         self.course_dir = course_dir.resolve()
         self.assignment = assignment
         self.jobs = max(1, jobs)
@@ -55,6 +55,10 @@ class Batch:
         self._print_lock = threading.Lock()
         self._running: dict[str, subprocess.Popen] = {}
         self._stopping = threading.Event()
+        self.shard = shard  # grading.shards.Shard: grade only its students (None: all)
+        self.store = None  # grading.gradebook_db.CompletionStore when the gradebook is shared
+        if db_url:  # load_config reads it, here and in every worker
+            os.environ["GRADING_DB_URL"] = db_url
 
     def say(self, text: str) -> None:
         with self._print_lock:
@@ -83,10 +87,19 @@ class Batch:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         sandbox.sweep_stale()
         subs = self.submissions()
+        if self.shard is not None:
+            subs = {s: p for s, p in subs.items() if self.shard.owns(s)}
+        finished_elsewhere = self._open_shared_store()
         todo, skipped = [], []
         for student, path in subs.items():
             result_file = self.results_dir / f"{student}.json"
             fp = fingerprint(path)
+            if finished_elsewhere is not None:  # a shared gradebook: its record decides
+                if not self.force and finished_elsewhere.get(student, {}).get("fingerprint") == fp:
+                    skipped.append(student)  # finished by an earlier run of this shard, anywhere
+                else:
+                    todo.append((student, fp))
+                continue
             if not self.force and result_file.exists():
                 try:
                     old = json.loads(result_file.read_text())
@@ -109,6 +122,11 @@ class Batch:
             student, fp = item
             if self._stopping.is_set():
                 return None
+            if self.store is not None:  # claimed in the shared gradebook, or skipped
+                claim = self.store.claim(self.assignment, student, fp, force=self.force)
+                if claim != "claimed":
+                    self.say(f"{student}: not graded here ({claim})")
+                    return None
             slot = slots.get()
             try:
                 result = self._grade_one(student, slot)
@@ -120,6 +138,8 @@ class Batch:
             tmp = self.results_dir / f"{student}.json.tmp"
             tmp.write_text(json.dumps(result, indent=1, default=str))
             os.replace(tmp, self.results_dir / f"{student}.json")
+            if self.store is not None:
+                self.store.finish(self.assignment, student, fp, result)
             with self._print_lock:
                 done[0] += 1
                 n = done[0]
@@ -158,6 +178,17 @@ class Batch:
                  f"grades: {csv_path}; reports: {self.report_dir}/")
         return {"graded": [s for s, _ in todo], "skipped": skipped, "results": results,
                 "seconds": elapsed, "csv": csv_path}
+
+    def _open_shared_store(self) -> dict | None:
+        """With a shared gradebook: {student: completion row} of finished submissions."""
+        if not os.environ.get("GRADING_DB_URL"):
+            return None
+        from .gradebook_db import CompletionStore  # noqa: PLC0415
+
+        # the owner is the shard, not the host: a replacement pod takes back its own claims
+        self.store = CompletionStore(os.environ["GRADING_DB_URL"],
+                                     owner=f"shard {self.shard or '0/1'}")
+        return self.store.finished(self.assignment)
 
     def _grade_one(self, student: str, slot: int) -> dict:
         result_file = self.state_dir / "work" / f"{student}.json"

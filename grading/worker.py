@@ -49,6 +49,8 @@ def load_config(course_dir: Path, overrides: dict):
     if (course_dir / "nbgrader_config.py").exists():
         config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config())
     config.CourseDirectory.root = str(course_dir)
+    if os.environ.get("GRADING_DB_URL"):  # a sharded run's shared gradebook (runner, --db-url)
+        config.CourseDirectory.db_url = os.environ["GRADING_DB_URL"]
     # swap nbgrader's Execute for the sandboxed one, keeping the course's other steps
     default = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                AssignLatePenalties, CheckCellMetadata]
