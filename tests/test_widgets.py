@@ -199,6 +199,16 @@ def test_trained_gates_explorer_traces_the_typed_text(small_classifier):
     assert f"{keras_prob:.2f}" in explorer.summary()
 
 
+def test_trained_gates_still_copy_carries_alt_text_from_the_trace(small_classifier):
+    model, vectorizer = small_classifier
+    explorer = gates.trained_gates_explorer(model, vectorizer, text="a great film")
+    bundle = explorer._repr_mimebundle_()
+    if isinstance(bundle, tuple):  # a still copy was added (not on Colab): its alt text names the words
+        data, metadata = bundle
+        assert "image/png" in data and "a great film" in metadata["image/png"]["alt"]
+        assert f"{explorer.trace['prob_positive'][-1]:.2f}" in metadata["image/png"]["alt"]
+
+
 @pytest.mark.parametrize("text", ["", "?!"])
 def test_trained_gates_explorer_shows_a_message_for_unusable_text(small_classifier, text):
     model, vectorizer = small_classifier
@@ -309,6 +319,20 @@ def test_too_long_prefix_is_a_warning_not_an_error(next_word_model):
     assert explorer.error is None and "lstm-course-warning" in explorer.text.value
 
 
+def test_next_word_view_marks_samples_that_stopped_at_the_end_token():
+    vocabulary = nw.get_vocabulary(nw.make_vectorizer(end_token=True))
+    set_seed(0)
+    model = nw.build_next_word_model(len(vocabulary), 4)
+    kernel, _ = model.layers[-1].get_weights()
+    always_end = np.full(len(vocabulary), -30.0, dtype="float32")
+    always_end[nw.end_id(vocabulary)] = 0.0  # softmax of the bias alone: [END] with probability ~1
+    model.layers[-1].set_weights([np.zeros_like(kernel), always_end])
+    view = nw_widget.next_word_view(model, vocabulary, "hello how", k=2, n_words=6, n_samples=2)
+    assert view["ended"] == [True, True] and view["samples"] == ["hello how", "hello how"]
+    explorer = nw_widget.next_word_explorer(model, vocabulary, prefix="hello how", n_words=6)
+    assert "stopped at [END]" in explorer.text.value and "[END]" in explorer.summary()
+
+
 # ------------------------------------------------------------------ Colab ships ipywidgets 7
 
 IPYWIDGETS_7_SCRIPT = textwrap.dedent("""
@@ -364,7 +388,7 @@ LESSON_EXPLORERS = {
     "01_why_simple_rnns_forget.ipynb": ["distance_explorer(results, norms)"],
     "02_inside_the_lstm.ipynb": ["hand_set_gates_explorer(words, steps", "trained_gates_explorer(sentiment_lstm, vectorizer"],
     "03_lstm_sentiment_classifier.ipynb": ["sentiment_explorer(typing_model, typing_vectorizer"],
-    "04_next_word_prediction.ipynb": ["next_word_explorer(model, vectorizer"],
+    "04_next_word_prediction.ipynb": ["next_word_explorer(end_model, end_vectorizer"],
 }
 
 

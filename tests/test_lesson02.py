@@ -1,0 +1,29 @@
+"""Lesson 2 beyond its default run (tests/test_lessons.py): changed parameters, and a broken NumPy cell."""
+import re
+
+from notebook_runner import ROOT, execute, self_check_lines, streams
+
+LESSON = ROOT / "lessons" / "02_inside_the_lstm.ipynb"
+EXPECTED_PASSES = 19  # every check of the lesson, each printed once
+
+
+def test_lesson_runs_to_the_end_with_other_parameters():
+    nb = execute(LESSON, overrides={"REVIEW": "A slow, dull start. But I loved every minute of the ending!",
+                                    "UNITS": 4, "SEED": 0, "DISTANCE": 20})
+    passed, failed = self_check_lines(nb)
+    assert not failed, "\n".join(failed)
+    assert len(passed) == EXPECTED_PASSES, "\n".join(passed)
+    out = streams(nb, "stdout")
+    assert not re.search(r"\bnan\b", out, re.IGNORECASE), "a NaN was printed"
+    assert "training LSTM(4) on the cue task" in out and "loved" in out
+    assert streams(nb, "stderr").strip() == ""
+
+
+def test_swapped_forget_and_input_blocks_fail_the_keras_comparison():
+    # Read block 0 as the forget gate and block 1 as the input gate: Keras' order is i, f, c, o.
+    swap = 'numpy_lstm.GATE_ORDER = ("forget", "input", "candidate", "output")'
+    nb = execute(LESSON, inject={"numpy-lstm": swap}, stop_after="numpy-check")
+    passed, failed = self_check_lines(nb)
+    assert failed == ["FAIL: NumPy LSTM matches keras.layers.LSTM within 1e-6 (float64) -- hint: check the gate "
+                      "order i, f, c, o and which blocks use sigmoid vs tanh"]
+    assert len(passed) == 5  # the checks before the broken cell still pass
