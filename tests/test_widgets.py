@@ -202,11 +202,9 @@ def test_trained_gates_explorer_traces_the_typed_text(small_classifier):
 def test_trained_gates_still_copy_carries_alt_text_from_the_trace(small_classifier):
     model, vectorizer = small_classifier
     explorer = gates.trained_gates_explorer(model, vectorizer, text="a great film")
-    bundle = explorer._repr_mimebundle_()
-    if isinstance(bundle, tuple):  # a still copy was added (not on Colab): its alt text names the words
-        data, metadata = bundle
-        assert "image/png" in data and "a great film" in metadata["image/png"]["alt"]
-        assert f"{explorer.trace['prob_positive'][-1]:.2f}" in metadata["image/png"]["alt"]
+    data, metadata = explorer._repr_mimebundle_()  # outside Colab: the widget plus a still copy
+    assert "image/png" in data and "a great film" in metadata["image/png"]["alt"]
+    assert f"{explorer.trace['prob_positive'][-1]:.2f}" in metadata["image/png"]["alt"]
 
 
 @pytest.mark.parametrize("text", ["", "?!"])
