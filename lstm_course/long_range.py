@@ -39,6 +39,7 @@ class RunResult:
     train_loss: list = field(default_factory=list)
     val_accuracy_curve: list = field(default_factory=list)
     seconds: float = 0.0
+    input_scale: float | None = None  # embedding init std; None = Keras' default uniform(-0.05, 0.05)
 
 
 def train_on_distance(
@@ -130,3 +131,204 @@ def run_grid(cells, distances, seeds, keep_models_for=(), verbose=True, **train_
                     print(f"{cell:>10}  N={distance:<3} seed {seed}: val accuracy {result.val_accuracy:.2f}"
                           f"  ({result.seconds:.1f} s)")
     return results, models
+
+
+KERAS_DEFAULT_EMBEDDING_STD = 0.1 / 12 ** 0.5  # std of Keras' default uniform(-0.05, 0.05): 0.0289
+
+
+def scale_label(input_scale) -> str:
+    """How the lesson names an embedding initialisation: "Keras default" or "std 1"."""
+    return "Keras default" if input_scale is None else f"std {input_scale:g}"
+
+
+def stop_when_solved(threshold: float):
+    """A Keras callback that ends training once validation accuracy reaches `threshold`."""
+    import keras
+
+    class _StopWhenSolved(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if (logs or {}).get("val_accuracy", 0.0) >= threshold:
+                self.model.stop_training = True
+
+    return _StopWhenSolved()
+
+
+def train_seeds(
+    cell: str,
+    distance: int,
+    seeds,
+    input_scale: float | None = None,
+    n_train: int = 800,
+    n_val: int = 200,
+    epochs: int = 6,
+    batch_size: int = 32,
+    units: int = 32,
+    embed_dim: int = 32,
+    vocab_size: int = 100,
+    learning_rate: float = 3e-3,
+    solved_at: float | None = 0.99,
+    keep_weights_for=(),
+    verbose: bool = True,
+):
+    """Train one classifier per seed on the long-range task, tracing the training step only once.
+
+    Every seed starts from the weights `build_sequence_classifier` gives under that seed and a fresh
+    Adam state, and trains on its own data (seed 10_000 + seed, as `train_on_distance`), so each run is
+    a fresh model; only the traced training function is shared, which makes a seed cost its epochs
+    instead of its epochs plus the tracing (about as long as six epochs here). A run stops early once
+    its validation accuracy reaches `solved_at` (None: always train `epochs` epochs): more epochs could
+    not change a solved run's verdict, and only the runs that fail pay the whole budget.
+    Returns `(results, weights)` where
+    `weights[seed]` holds the trained weights of the seeds listed in `keep_weights_for`.
+    """
+    import time
+
+    from .env import set_seed
+    from .models import build_sequence_classifier
+
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed")
+    if input_scale is not None and not input_scale > 0:
+        raise ValueError(f"input_scale must be a positive std or None (Keras default), got {input_scale!r}")
+
+    def fresh(seed):
+        set_seed(seed)
+        return build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units,
+                                         embedding_std=input_scale, learning_rate=learning_rate)
+
+    runner = fresh(seeds[0])
+    runner.optimizer.build(runner.trainable_variables)
+    optimizer_start = [v.numpy() for v in runner.optimizer.variables]
+    results, weights = [], {}
+    for seed in seeds:
+        runner.set_weights(fresh(seed).get_weights())
+        for variable, value in zip(runner.optimizer.variables, optimizer_start):
+            variable.assign(value)
+        X, y = make_long_range_data(n_train + n_val, distance, vocab_size, seed=10_000 + seed)
+        set_seed(seed)
+        start = time.perf_counter()
+        history = runner.fit(X[:n_train], y[:n_train], validation_data=(X[n_train:], y[n_train:]),
+                             epochs=epochs, batch_size=batch_size, validation_batch_size=n_val, verbose=0,
+                             callbacks=[stop_when_solved(solved_at)] if solved_at is not None else [])
+        result = RunResult(
+            cell=cell, distance=distance, seed=seed,
+            val_accuracy=float(history.history["val_accuracy"][-1]),
+            train_loss=[float(v) for v in history.history["loss"]],
+            val_accuracy_curve=[float(v) for v in history.history["val_accuracy"]],
+            seconds=time.perf_counter() - start, input_scale=input_scale,
+        )
+        results.append(result)
+        if seed in keep_weights_for:
+            weights[seed] = runner.get_weights()
+        if verbose:
+            print(f"{cell:>10}  N={distance:<3} {scale_label(input_scale):>13}  seed {seed}: "
+                  f"val accuracy {result.val_accuracy:.2f}  ({result.seconds:.1f} s)", flush=True)
+    return results, weights
+
+
+def run_scale_grid(cells, distances, input_scales, seeds, keep=(), verbose=True, **train_kwargs):
+    """`train_seeds` for every (cell, distance, input scale); returns `(results, kept)`.
+
+    `keep` lists `(cell, distance, input_scale, seed)` whose trained weights to return:
+    `kept[(cell, distance, input_scale, seed)] = weights` (rebuild with `rebuild_model`).
+    """
+    results, kept = [], {}
+    for distance in distances:
+        for scale in input_scales:
+            for cell in cells:
+                wanted = [k[3] for k in keep if k[:3] == (cell, distance, scale)]
+                runs, weights = train_seeds(cell, distance, seeds, scale, keep_weights_for=wanted,
+                                            verbose=verbose, **train_kwargs)
+                results += runs
+                kept.update({(cell, distance, scale, seed): w for seed, w in weights.items()})
+    return results, kept
+
+
+def untrained_model(cell: str, distance: int, seed: int, input_scale=None, units: int = 32, embed_dim: int = 32,
+                    vocab_size: int = 100, recurrent_options: dict | None = None):
+    """The classifier exactly as `train_seeds` starts it for `seed` (before any training)."""
+    from .env import set_seed
+    from .models import build_sequence_classifier
+
+    set_seed(seed)
+    return build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units, embedding_std=input_scale,
+                                     recurrent_options=recurrent_options)
+
+
+def rebuild_model(cell: str, distance: int, weights, units: int = 32, embed_dim: int = 32, vocab_size: int = 100):
+    """A classifier holding `weights` (e.g. kept by `run_scale_grid`)."""
+    from .models import build_sequence_classifier
+
+    model = build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units)
+    model.set_weights(weights)
+    return model
+
+
+def select(results, **conditions) -> list:
+    """The runs whose attributes equal `conditions`, e.g. `select(results, input_scale=None, cell="lstm")`."""
+    return [r for r in results if all(getattr(r, key) == value for key, value in conditions.items())]
+
+
+LEARNED = 0.9  # validation accuracy at or above this counts as "learned the cue"
+CHANCE = 0.6  # below this counts as "at chance" (balanced task)
+
+
+def check_lesson_parameters(distances, seeds, input_scales, epochs) -> tuple:
+    """Validate lesson 1's parameters cell; return `(far, large)`: the largest distance and input scale.
+
+    Raises ValueError naming the parameter and what it needs, so a learner's edit fails at once with a
+    clear message instead of many cells later.
+    """
+    distances, seeds, input_scales = list(distances), list(seeds), list(input_scales)
+    if not distances or any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in distances):
+        raise ValueError(f"DISTANCES must be a non-empty list of whole numbers >= 1, got {distances!r}")
+    if len(set(distances)) != len(distances):
+        raise ValueError(f"DISTANCES has repeats: {distances!r}")
+    if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
+        raise ValueError(f"SEEDS must be a non-empty list of whole numbers >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"SEEDS has repeats: {seeds!r}")
+    numbers = [s for s in input_scales if s is not None]
+    if None not in input_scales or not numbers:
+        raise ValueError("INPUT_SCALES needs None (Keras' default initialisation) and at least one standard "
+                         f"deviation to compare it with, e.g. [None, 1.0]; got {input_scales!r}")
+    if any(isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 for s in numbers):
+        raise ValueError(f"every number in INPUT_SCALES must be a positive standard deviation, got {input_scales!r}")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"EPOCHS must be a whole number >= 1, got {epochs!r}")
+    return max(distances), max(numbers)
+
+
+def accuracies(results, cell: str, distance: int, input_scale) -> list:
+    """Final validation accuracy of every seed of one (cell, distance, input scale), in seed order."""
+    runs = sorted(select(results, cell=cell, distance=distance, input_scale=input_scale), key=lambda r: r.seed)
+    if not runs:
+        raise ValueError(f"no runs for {cell} at N={distance} with input scale {input_scale!r}")
+    return [r.val_accuracy for r in runs]
+
+
+def memory_verdict(results, distance: int, input_scale) -> str:
+    """One sentence, from the measurements, on what each model did at `distance` with `input_scale`."""
+    parts = []
+    for cell, name in (("simple_rnn", "SimpleRNN"), ("lstm", "LSTM")):
+        accs = accuracies(results, cell, distance, input_scale)
+        learned = sum(a >= LEARNED for a in accs)
+        at_chance = sum(a < CHANCE for a in accs)
+        parts.append(f"the {name} learned the cue with {learned} of {len(accs)} seeds"
+                     + (f" and stayed at chance with {at_chance}" if at_chance else "")
+                     + f" (accuracy {min(accs):.2f}-{max(accs):.2f})")
+    return f"At N={distance} with embeddings initialised at {scale_label(input_scale)}: " + "; ".join(parts) + "."
+
+
+def who_remembers_better(results, distance: int, input_scale) -> str:
+    """"LSTM", "SimpleRNN" or "neither": the model that learned the cue (accuracy >= LEARNED) with more seeds."""
+    rnn, lstm = (sum(a >= LEARNED for a in accuracies(results, c, distance, input_scale))
+                 for c in ("simple_rnn", "lstm"))
+    return "LSTM" if lstm > rnn else "SimpleRNN" if rnn > lstm else "neither"
+
+
+def epochs_used(results, cell: str, distance: int, input_scale) -> list:
+    """Epochs each seed trained: fewer than the budget means it reached the `solved_at` accuracy early."""
+    runs = sorted(select(results, cell=cell, distance=distance, input_scale=input_scale), key=lambda r: r.seed)
+    return [len(r.val_accuracy_curve) for r in runs]

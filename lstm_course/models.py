@@ -33,19 +33,21 @@ def build_sequence_classifier(
     mask_zero: bool = False,
     learning_rate: float = 1e-3,
     name: str | None = None,
+    recurrent_options: dict | None = None,
 ) -> keras.Model:
     """Embedding -> recurrent layer -> Dense(1, sigmoid), compiled for binary classification.
 
     With the defaults this is the seed's classifier: Embedding(5000, 64) -> LSTM(64) -> Dense(1).
     `embedding_std` initialises word vectors from N(0, std) instead of Keras' tiny uniform(-0.05, 0.05)
     default: lesson 1 shows why that matters for how far back a SimpleRNN can see.
+    `recurrent_options` are passed to the recurrent layer, e.g. `{"unit_forget_bias": False}`.
     """
     init = "uniform" if embedding_std is None else keras.initializers.RandomNormal(stddev=embedding_std)
     model = keras.Sequential(
         [
             keras.Input(shape=(seq_len,), dtype="int32"),
             keras.layers.Embedding(vocab_size, embed_dim, embeddings_initializer=init, mask_zero=mask_zero),
-            recurrent_layer(cell, units),
+            recurrent_layer(cell, units, **(recurrent_options or {})),
             keras.layers.Dense(1, activation="sigmoid"),
         ],
         name=name or f"{cell}_classifier",

@@ -61,3 +61,65 @@ def test_gate_trace_refuses_empty_text(text):
     model = build_sequence_classifier("lstm", vocab_size=50, seq_len=5, embed_dim=4, units=2)
     with pytest.raises(ValueError, match="non-empty|no words"):
         trace_gates(model, vectorizer, text)
+
+
+# --- BPTT written out (lesson 1, eqs. 1.2-1.6 and 1.9) ---------------------------------------------------
+from lstm_course.gradients import lstm_cell_path, per_step_factor, simple_rnn_bptt  # noqa: E402
+from lstm_course.long_range import untrained_model  # noqa: E402
+
+
+@pytest.mark.parametrize("scale", [None, 1.0])
+def test_numpy_bptt_matches_gradient_tape_and_its_slopes_predict_the_decay(scale):
+    X, _ = make_long_range_data(32, distance=20, seed=1)
+    model = untrained_model("simple_rnn", 20, seed=3, input_scale=scale, units=8, embed_dim=8)
+    bptt = simple_rnn_bptt(model, X)
+    tape = input_gradient_norms(model, X)
+    np.testing.assert_allclose(bptt["input_grad"], tape, rtol=1e-4)
+    predicted = np.exp(np.log(bptt["slope_rms"][1:]).mean())
+    assert per_step_factor(bptt["hidden_grad"]) == pytest.approx(predicted, rel=0.1)  # eq. (1.6), orthogonal U
+
+
+def test_large_inputs_saturate_the_simple_rnn_and_its_gradient_vanishes():
+    X, _ = make_long_range_data(32, distance=20, seed=1)
+    small = simple_rnn_bptt(untrained_model("simple_rnn", 20, 0, None, units=8, embed_dim=8), X)
+    large = simple_rnn_bptt(untrained_model("simple_rnn", 20, 0, 1.0, units=8, embed_dim=8), X)
+    assert small["slope_rms"].mean() > 0.95 and large["slope_rms"].mean() < 0.8
+    assert per_step_factor(small["hidden_grad"]) > 0.95 > 0.8 > per_step_factor(large["hidden_grad"])
+
+
+def test_per_step_factor_inverts_a_geometric_decay_and_refuses_bad_input():
+    assert per_step_factor(0.5 ** np.arange(10)[::-1]) == pytest.approx(0.5)
+    for bad in ([1.0], [0.0, 1.0], [np.nan, 1.0]):
+        with pytest.raises(ValueError, match="positive, finite"):
+            per_step_factor(bad)
+
+
+def test_bptt_helpers_refuse_the_wrong_model():
+    X, _ = make_long_range_data(4, distance=3, seed=0)
+    with pytest.raises(ValueError, match="SimpleRNN"):
+        simple_rnn_bptt(untrained_model("lstm", 3, 0), X)
+    with pytest.raises(ValueError, match="LSTM"):
+        lstm_cell_path(untrained_model("gru", 3, 0), X)
+
+
+def test_lstm_cell_path_uses_the_forget_gates_and_unit_forget_bias_raises_them():
+    X, _ = make_long_range_data(16, distance=10, seed=2)
+    with_bias = lstm_cell_path(untrained_model("lstm", 10, 0, None, units=6, embed_dim=6), X)
+    without = lstm_cell_path(untrained_model("lstm", 10, 0, None, units=6, embed_dim=6,
+                                             recurrent_options={"unit_forget_bias": False}), X)
+    assert with_bias["forget"].shape == (16, 11, 6)
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    assert with_bias["forget"].mean() == pytest.approx(sigmoid(1.0), abs=0.02)  # bias 1 at init, tiny inputs
+    assert without["forget"].mean() == pytest.approx(0.5, abs=0.02)
+    assert with_bias["cell_path"] > 30 * without["cell_path"]  # eq. (1.9): about (0.73 / 0.5) ** 11 = 65
+    assert with_bias["all_paths"] > 0 and without["all_paths"] > 0
+
+
+def test_cell_path_equals_the_full_gradient_when_only_the_cell_path_exists():
+    # Zero recurrent kernel: gates and candidate no longer depend on h_{t-1}, so eq. (1.8) has only diag(f_t).
+    X, _ = make_long_range_data(8, distance=6, seed=4)
+    model = untrained_model("lstm", 6, 0, 1.0, units=5, embed_dim=5)
+    lstm = model.layers[1]
+    lstm.weights[1].assign(np.zeros(lstm.weights[1].shape, dtype="float32"))
+    result = lstm_cell_path(model, X)
+    assert result["cell_path"] == pytest.approx(result["all_paths"], rel=1e-4)

@@ -49,3 +49,86 @@ def test_training_is_repeatable_and_lstm_learns_a_short_cue():
     second = train_on_distance("lstm", 3, seed=0, **kwargs)
     assert first.train_loss == second.train_loss  # same seed, same machine: same numbers
     assert first.val_accuracy > 0.9
+
+
+# --- lesson 1's grid over input scales (trace once, reuse across seeds) ---------------------------------
+from lstm_course.long_range import (KERAS_DEFAULT_EMBEDDING_STD, accuracies, check_lesson_parameters,  # noqa: E402
+                                    epochs_used, memory_verdict, rebuild_model, run_scale_grid, select,
+                                    train_seeds, untrained_model, who_remembers_better)
+
+
+def test_keras_default_embedding_std_is_that_of_uniform_005():
+    model = untrained_model("simple_rnn", 5, seed=0, input_scale=None, vocab_size=2000)
+    assert np.std(model.layers[0].embeddings.numpy()) == pytest.approx(KERAS_DEFAULT_EMBEDDING_STD, rel=0.05)
+    scaled = untrained_model("simple_rnn", 5, seed=0, input_scale=1.0, vocab_size=2000)
+    assert np.std(scaled.layers[0].embeddings.numpy()) == pytest.approx(1.0, rel=0.05)
+
+
+def test_reused_runner_gives_each_seed_the_run_of_a_fresh_model():
+    kwargs = dict(n_train=128, n_val=64, epochs=2, units=4, embed_dim=4, solved_at=None, verbose=False)
+    together, kept = train_seeds("lstm", 4, [0, 1], 1.0, keep_weights_for=[1], **kwargs)
+    alone, _ = train_seeds("lstm", 4, [1], 1.0, **kwargs)
+    assert together[1].train_loss == pytest.approx(alone[0].train_loss, rel=1e-5)  # no state leaks between seeds
+    assert together[0].train_loss != together[1].train_loss
+    assert [r.input_scale for r in together] == [1.0, 1.0] and set(kept) == {1}
+    model = rebuild_model("lstm", 4, kept[1], units=4, embed_dim=4)
+    X, y = make_long_range_data(64, 4, seed=10_001)
+    assert model.evaluate(X, y, verbose=0)[0] > 0  # rebuilt with the kept weights
+
+
+def test_runs_stop_once_solved_and_failing_runs_use_the_whole_budget():
+    solved, _ = train_seeds("lstm", 2, [0], None, n_train=400, n_val=100, epochs=30, units=8, embed_dim=8,
+                            learning_rate=1e-2, solved_at=0.99, verbose=False)
+    assert solved[0].val_accuracy >= 0.99 and len(solved[0].val_accuracy_curve) < 30
+    never, _ = train_seeds("lstm", 2, [0], None, n_train=64, n_val=32, epochs=2, units=2, embed_dim=2,
+                           solved_at=1.01, verbose=False)
+    assert len(never[0].val_accuracy_curve) == 2
+
+
+def _fake(cell, distance, scale, accs):
+    return [RunResult(cell, distance, seed, acc, val_accuracy_curve=[0.5] * (seed + 1), input_scale=scale)
+            for seed, acc in enumerate(accs)]
+
+
+def test_verdicts_are_computed_from_the_runs():
+    runs = (_fake("simple_rnn", 40, None, [1.0, 1.0, 0.95]) + _fake("lstm", 40, None, [1.0, 0.5, 1.0])
+            + _fake("simple_rnn", 40, 1.0, [0.5, 0.55, 0.52]) + _fake("lstm", 40, 1.0, [1.0, 0.99, 0.55]))
+    assert who_remembers_better(runs, 40, None) == "SimpleRNN"
+    assert who_remembers_better(runs, 40, 1.0) == "LSTM"
+    assert accuracies(runs, "lstm", 40, 1.0) == [1.0, 0.99, 0.55]
+    assert epochs_used(runs, "lstm", 40, 1.0) == [1, 2, 3]
+    text = memory_verdict(runs, 40, 1.0)
+    assert "SimpleRNN learned the cue with 0 of 3 seeds and stayed at chance with 3" in text
+    assert "LSTM learned the cue with 2 of 3 seeds and stayed at chance with 1" in text and "std 1" in text
+    assert len(select(runs, cell="lstm", input_scale=None)) == 3
+    with pytest.raises(ValueError, match="no runs"):
+        accuracies(runs, "lstm", 10, None)
+    tie = _fake("simple_rnn", 5, None, [1.0]) + _fake("lstm", 5, None, [1.0])
+    assert who_remembers_better(tie, 5, None) == "neither"
+
+
+@pytest.mark.parametrize("distances, seeds, scales, epochs, message", [
+    ([], [0], [None, 1.0], 3, "DISTANCES"),
+    ([10, 0], [0], [None, 1.0], 3, "DISTANCES"),
+    ([10, 10], [0], [None, 1.0], 3, "repeats"),
+    ([10], [], [None, 1.0], 3, "SEEDS"),
+    ([10], [0.5], [None, 1.0], 3, "SEEDS"),
+    ([10], [0], [1.0], 3, "INPUT_SCALES needs None"),
+    ([10], [0], [None], 3, "INPUT_SCALES needs None"),
+    ([10], [0], [None, -1.0], 3, "positive"),
+    ([10], [0], [None, 1.0], 0, "EPOCHS"),
+])
+def test_lesson_parameters_are_checked_with_a_clear_message(distances, seeds, scales, epochs, message):
+    with pytest.raises(ValueError, match=message):
+        check_lesson_parameters(distances, seeds, scales, epochs)
+
+
+def test_lesson_parameters_give_the_farthest_distance_and_largest_scale():
+    assert check_lesson_parameters([40, 10], [3, 1], [0.3, None, 2], 4) == (40, 2)
+
+
+def test_scale_grid_keeps_the_weights_asked_for():
+    results, kept = run_scale_grid(["simple_rnn"], [3], [None, 0.5], [0, 1], keep=[("simple_rnn", 3, 0.5, 1)],
+                                   verbose=False, n_train=64, n_val=32, epochs=1, units=2, embed_dim=2)
+    assert len(results) == 4 and set(kept) == {("simple_rnn", 3, 0.5, 1)}
+    assert {(r.input_scale, r.seed) for r in results} == {(None, 0), (None, 1), (0.5, 0), (0.5, 1)}
