@@ -16,6 +16,7 @@ and a stalled or unreachable server is abandoned after `timeout` seconds without
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import html
@@ -379,11 +380,33 @@ def clean_review_text(text: str) -> str:
     return " ".join(html.unescape(text).split())
 
 
+def _read_spreadsheet_text(path: Path) -> tuple:
+    """`(text, encoding)` of a CSV in the encodings spreadsheet programs save.
+
+    Fix (issue 13): the file used to be read as UTF-8 with errors="replace", so a Windows-1252 CSV lost
+    every accented letter to U+FFFD without a word, and a UTF-16 one failed with garbled column names.
+    Order: UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"); UTF-8, with or
+    without Excel's BOM; else Windows-1252 (Excel's "CSV" on Windows), and Latin-1 for the five bytes
+    cp1252 leaves undefined (Latin-1 decodes any byte). No guessing library: these rules are exact for
+    the three formats, where a statistical guess can misread a short file.
+    """
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), "UTF-16"
+    for encoding, name in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
+        try:
+            return raw.decode(encoding), name
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1"), "Latin-1"
+
+
 def _load_csv(path: Path, n_train, n_test, seed) -> ReviewData:
     if not path.is_file():
         raise ReviewDataError(f"CSV file {str(path)!r} does not exist")
     texts, labels = [], []
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:  # -sig: Excel BOM
+    content, encoding = _read_spreadsheet_text(path)
+    with io.StringIO(content, newline="") as f:
         reader = csv.DictReader(f)
         columns = [c.strip().lower() for c in (reader.fieldnames or [])]
         if "review" not in columns or "sentiment" not in columns:
@@ -410,7 +433,8 @@ def _load_csv(path: Path, n_train, n_test, seed) -> ReviewData:
     rng = np.random.default_rng(seed)
     chosen = _balanced_indices(labels, total, rng)
     test_idx, train_idx = chosen[:n_test_used], chosen[n_test_used:]
-    message = f"Reviews from the local CSV file {path.name} ({len(texts):,} rows, HTML line breaks removed)."
+    read_as = "" if encoding == "UTF-8" else f", read as {encoding}"
+    message = f"Reviews from the local CSV file {path.name} ({len(texts):,} rows{read_as}, HTML line breaks removed)."
     return ReviewData(
         [texts[i] for i in train_idx], labels[train_idx], [texts[i] for i in test_idx], labels[test_idx],
         source="csv", message=message,

@@ -13,10 +13,22 @@ import re
 from collections import defaultdict
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def in_ci_environment() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+# Hypothesis: no deadline (the machine is shared and TensorFlow's first calls are slow), no example
+# database written into the working tree; under CI the examples are derived, not random, so a CI
+# verdict can be reproduced.
+settings.register_profile("course", deadline=None, database=None, derandomize=in_ci_environment())
+settings.load_profile("course")
 
 # (pattern in the skip reason, the one command that gives this machine the capability). First match wins.
 ENABLE_COMMANDS = (
@@ -28,10 +40,6 @@ ENABLE_COMMANDS = (
      "give this machine access to https://pypi.org (pip install must work), then rerun tests/test_widgets.py"),
     (r"setuptools", ".venv/bin/pip install setuptools"),
 )
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def skip_reason(report) -> str:
@@ -54,7 +62,7 @@ def enable_command(reason: str) -> str:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and not hasattr(report, "wasxfail") and in_ci():
+    if report.skipped and not hasattr(report, "wasxfail") and in_ci_environment():
         reason = skip_reason(report)
         report.outcome = "failed"
         report.longrepr = (

@@ -526,3 +526,14 @@ def test_a_download_that_does_not_match_the_published_hash_is_rejected(tmp_path,
     with pytest.raises(DownloadError, match="corrupted"):
         load_reviews("imdb", n_train=4, n_test=2, cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache" / "imdb.npz").exists()  # never left where it would pass for the data
+
+
+@pytest.mark.parametrize("encoding, name", [("cp1252", "Windows-1252"), ("utf-16", "UTF-16"), ("utf-8", None)])
+def test_csv_in_the_encodings_spreadsheets_save_keeps_accents(tmp_path, encoding, name):
+    rows = [("Un film très émouvant, à voir", "positive"), ("Ennuyeux… et trop long", "negative")] * 3
+    path = tmp_path / "accents.csv"
+    with open(path, "w", newline="", encoding=encoding) as f:
+        csv.writer(f).writerows([("review", "sentiment")] + rows)
+    data = load_reviews("csv", path=path, n_train=4, n_test=2)
+    assert set(data.train_texts + data.test_texts) == {"Un film très émouvant, à voir", "Ennuyeux… et trop long"}
+    assert (f"read as {name}" in data.message) if name else ("read as" not in data.message)
