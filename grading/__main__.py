@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import item_analysis, lms_export, runner, sandbox
+from . import item_analysis, lms_export, runner, sandbox, verdict
 from . import gradebook_db, shards
 
 BANNER = "!" * 78
@@ -99,7 +99,11 @@ def main(argv=None) -> int:
     batch = runner.Batch(args.course_dir, args.assignment, jobs=args.jobs, force=args.force,
                          sandboxed=sandboxed, limits=limits, students=args.student,
                          shard=shard, db_url=db_url)
-    outcome = batch.run()
+    try:
+        outcome = batch.run()
+    except verdict.LegacyTestCell as error:
+        print(f"REFUSED to grade {args.assignment}: {error}", file=sys.stderr)
+        return 2
     failed = [s for s, r in outcome["results"].items() if r.get("status") == "error"]
     if failed:
         print(f"{len(failed)} submission(s) could not be graded (status 'error'; they will be "

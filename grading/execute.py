@@ -1,20 +1,24 @@
-"""SandboxedExecute: nbgrader's Execute step, with the kernel in a sandbox and a verdict per test.
+"""SandboxedExecute: nbgrader's Execute step, with the kernel in a sandbox and verdicts outside it.
 
 This is the ONE seam with nbgrader: it replaces ``Execute`` in
 ``Autograde.autograde_preprocessors``. nbgrader still does everything else outside the sandbox
-(restoring test cells from the gradebook, saving grades, late penalties). What this step adds:
+(restoring cells from the gradebook, saving grades, late penalties). What this step does:
 
 * only a scratch copy of the student's own files (no notebook, so no hidden test) goes into the
-  sandbox; the kernel never sees the course directory;
-* test cells are checked against the gradebook's copy before they run;
-* every test cell is bracketed by the integrity guard (grading/guard.py);
+  sandbox; the kernel never sees the course directory, and gets a copy of the course package in
+  which the functions the assignment reserves raise (grading/course_copy.py);
+* the student's cells run in the kernel as in Jupyter; a TEST cell never runs there: its
+  expectations are parsed from the gradebook's copy of the cell, each expression is sent as a
+  probe (no code, nothing in ``In``; never the test source, expected value, tolerance or hint), and
+  the value comes back as size-limited JSON on the reply to that request (grading/verdict.py);
+* the verdict is reached here with the grader's own ``compare`` and written into the cell's
+  outputs (a PASS line, or an error output with the hint) before nbgrader's SaveAutoGrades;
+* an answer cell that uses a function the assignment reserves scores 0 on the test cells of its
+  part (decided from the submitted source, outside the kernel: lstm_course.own_work);
 * a cell that times out is interrupted; a kernel that ignores the interrupt, crashes or is killed
-  for memory is stopped, and every later cell is marked "not run" with the reason (zero for the
-  parts it affects, the earlier parts keep their marks);
-* output is capped while it arrives (a flood cannot exhaust the grader's memory);
-* the grade of a test cell is decided here and written so nbgrader cannot misread it: a failed
-  test starts with an error output; a passed test has its stderr (e.g. TensorFlow's log lines)
-  relabelled stdout, because nbgrader would otherwise score it zero.
+  for memory is stopped, and every later cell is marked "not run" with the reason;
+* every message the kernel sends is counted as it arrives (bytes and number, all types) and
+  dropped beyond the caps; the finished notebook is sanitised (grading/sanitize.py).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,9 +40,11 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Dict, Integer, Unicode
 
-from . import guard, sandbox
+from lstm_course.expectations import AuthoringError
+
+from . import course_copy, guard, sandbox, sanitize, verdict
 from .kernel import SandboxedKernelManager
 
 # Set by grading.worker: the gradebook lock is released while a kernel runs, so the other worker
@@ -45,24 +52,32 @@ from .kernel import SandboxedKernelManager
 GRADEBOOK_LOCK = None
 
 MAX_COPIED_BYTES = 200 * 2**20
+MAX_CELL_MESSAGES = 5_000  # messages kept per cell (every type but status)
+MAX_NOTEBOOK_OUTPUT_CHARS = 20_000_000  # output kept for the whole notebook
 
 
-def _error_output(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"{ename}: {evalue}"])
+def _approx_size(value, limit: int = 50_000_000) -> int:
+    """Characters in a message's content (strings, keys, numbers), counted up to `limit`."""
+    total, stack = 0, [value]
+    while stack and total < limit:
+        item = stack.pop()
+        if isinstance(item, (str, bytes, bytearray, memoryview)):
+            total += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            total += 8
+    return total
+
+
+_error_output = verdict.failure_output
 
 
 def _is_test_cell(cell) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
-
-
-def _can_display_result(source: str) -> bool:
-    """Whether a test cell's own code can produce an execute_result (nbgrader partial credit)."""
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return False
-    return bool(body) and isinstance(body[-1], ast.Expr) and not source.rstrip().endswith(";")
 
 
 def _shadowed_module(rel: Path) -> str | None:
@@ -110,6 +125,9 @@ class SandboxedExecute(Execute):
     guard_timeout = Integer(60).tag(config=True)
     max_output_chars = Integer(1_000_000, help="Output kept per cell; the rest is dropped"
                                ).tag(config=True)
+    reserved_functions = Dict(help="{assignment: {module: [function, ...]}}: functions students "
+                              "must write themselves; default: lstm_course.own_work.RESERVED"
+                              ).tag(config=True)
     report_dir = Unicode("", help="Where to write what happened, one JSON per notebook"
                          ).tag(config=True)
     submitted_dir = Unicode("", help="The student's submitted directory: files that are symlinks "
@@ -123,7 +141,8 @@ class SandboxedExecute(Execute):
         record = {"notebook": resources["nbgrader"]["notebook"], "sandboxed": self.use_sandbox,
                   "cells": [], "events": [], "guard_findings": []}
         self._record = record
-        self._restore_test_sources(nb, resources, record)
+        self._specs = self._test_specs(nb, resources, record)
+        self._own_work = self._own_work_findings(nb, resources["nbgrader"]["assignment"], record)
         workdir = resources.get("metadata", {}).get("path") or "."
         parent = Path(self.scratch_parent or sandbox.SCRATCH_PARENT)
         parent.mkdir(mode=0o711, exist_ok=True)
@@ -153,7 +172,8 @@ class SandboxedExecute(Execute):
             ipc_dir = base / "ipc"
             ipc_dir.mkdir()
             self._spec = sandbox.SandboxSpec(scratch, uid, limits,
-                                             sandbox.trusted_readonly_paths(), cgroups, ipc_dir)
+                                             sandbox.trusted_readonly_paths(), cgroups, ipc_dir,
+                                             overlays=self._course_overlay(base, resources, record))
             for path in [scratch, *scratch.rglob("*")]:
                 os.chown(path, uid, uid, follow_symlinks=False)
             record["limits"] = {"memory_mb": self.memory_mb, "max_processes": self.max_processes,
@@ -167,9 +187,15 @@ class SandboxedExecute(Execute):
         if GRADEBOOK_LOCK is not None:
             GRADEBOOK_LOCK.release()
         started = time.monotonic()
+        # a kernel that wedges the client itself (e.g. garbage written into its own sockets) is
+        # killed shortly after the notebook's time limit; the client then sees a dead kernel
+        watchdog = threading.Timer(self.notebook_time_limit + 30, self._stop_kernel)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             self._execute_notebook(nb, resources, km)
         finally:
+            watchdog.cancel()
             record["seconds"] = round(time.monotonic() - started, 2)
             self._stop_kernel()
             if cgroups is not None:
@@ -179,15 +205,42 @@ class SandboxedExecute(Execute):
                 sandbox.unmount_scratch(scratch)
             shutil.rmtree(base, ignore_errors=True)
             resources["metadata"]["path"] = workdir
+            record["sanitised"] = sanitize.clean_notebook(nb)
+            hidden = sorted({spec["expression"] for specs in self._specs.values() for spec in specs
+                             if spec["hidden"]}, key=len, reverse=True)
+            scrubbed = sanitize.scrub_outputs(nb, hidden)
+            if scrubbed:
+                record["events"].append(f"{scrubbed} output(s) quoted a hidden test's expression; "
+                                        "it was replaced by [hidden test]")
             if GRADEBOOK_LOCK is not None:
                 GRADEBOOK_LOCK.acquire()
             self._write_record(record)
         return nb, resources
 
-    def _restore_test_sources(self, nb, resources, record) -> None:
-        """Test cells must be the gradebook's, word for word (nbgrader only restores locked
-        cells; this also covers unlocked ones)."""
+    def _reserved(self, assignment: str) -> dict:
+        if assignment in self.reserved_functions:
+            return dict(self.reserved_functions[assignment])
+        return course_copy.reserved_for(assignment)
+
+    def _course_overlay(self, base: Path, resources, record) -> list:
+        """The course package with this assignment's reserved functions raising, bound over it."""
+        reserved = self._reserved(resources["nbgrader"]["assignment"])
+        if not reserved:
+            return []
+        import lstm_course  # noqa: PLC0415
+
+        real = Path(lstm_course.__file__).resolve().parent
+        copy = course_copy.build(reserved, base / "course" / real.name, real)
+        os.chmod(base / "course", 0o755)
+        record["reserved_in_kernel"] = {m: sorted(n) for m, n in reserved.items()}
+        return [(str(copy), str(real))]
+
+    def _test_specs(self, nb, resources, record) -> dict:
+        """Each test cell's expectations, from the gradebook's copy of the cell (never the
+        student's); the student's copy is also put back. LegacyTestCell if a cell is not
+        written as expectations."""
         nbg = resources["nbgrader"]
+        specs = {}
         with Gradebook(nbg["db_url"]) as gb:
             for cell in nb.cells:
                 if not _is_test_cell(cell):
@@ -201,6 +254,31 @@ class SandboxedExecute(Execute):
                     record["events"].append(f"test cell {grade_id} differed from the gradebook's "
                                             "copy and was restored")
                     cell.source = source
+                specs[grade_id] = verdict.specs_for(source, grade_id, nbg["notebook"])
+        return specs
+
+    def _own_work_findings(self, nb, assignment: str, record) -> dict:
+        """{test grade_id: reason} for the test cells of a part whose answer cell uses a reserved
+        function (the test cells between that answer cell and the next one)."""
+        reserved = self._reserved(assignment)
+        if not reserved:
+            return {}
+        from lstm_course import own_work  # noqa: PLC0415
+
+        flagged, current = {}, None
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if utils.is_solution(cell):
+                findings = own_work.find_reserved_uses(cell.source, reserved)
+                answer_id = cell.metadata.nbgrader.get("grade_id", "?")
+                current = (f"answer cell {answer_id} uses what this assignment asks you to write: "
+                           + "; ".join(findings)) if findings else None
+                if findings:
+                    record["events"].append(f"own work: {current}")
+            elif _is_test_cell(cell) and current is not None:
+                flagged[cell.metadata.nbgrader["grade_id"]] = current
+        return flagged
 
     def _copy_student_files(self, src: Path, dest: Path, record) -> list[str]:
         """Copy regular files except notebooks (the graded notebook holds the hidden tests and
@@ -279,25 +357,31 @@ class SandboxedExecute(Execute):
         self._check_assign_resources(resources)
         self.iopub_timeout = max(self.iopub_timeout, 10)
         self.raise_on_iopub_timeout = False
+        self.store_widget_state = False  # widget state is student data the grader need not hold
+        self._notebook_chars = 0
         cell_timeout = self.timeout
         deadline = time.monotonic() + self.notebook_time_limit
         stopped_reason = None
         record = self._record
+        timing = record.setdefault("timing_s", {"startup": 0.0, "kernel": 0.0, "verdict": 0.0})
+        started_kernel = time.monotonic()
         with self.setup_kernel():
             self.wait_for_reply(self.kc.kernel_info())
             # the kernel answered, so its sockets exist: freeze the socket directory
             self.km.lock_ipc_dir()
+            # the guard only sets up sys.path (the student's modules after the installed ones)
+            # and reports tampering at the end: telemetry, never a verdict
             bootstrap = self._run_silent(guard.BOOTSTRAP, self.guard_timeout)
             guard_ready = bool(bootstrap and bootstrap["content"]["status"] == "ok")
             if not guard_ready:
-                record["events"].append("integrity guard failed to start: test cells cannot be "
-                                        "verified and count as failed")
+                record["events"].append("integrity guard (telemetry only) did not start")
+            timing["startup"] = round(time.monotonic() - started_kernel, 2)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code" or not cell.source.strip():
                     continue
                 is_test = _is_test_cell(cell)
-                entry = {"index": index, "test": is_test,
-                         "grade_id": cell.metadata.get("nbgrader", {}).get("grade_id")}
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                entry = {"index": index, "test": is_test, "grade_id": grade_id}
                 record["cells"].append(entry)
                 if stopped_reason is None and time.monotonic() >= deadline:
                     stopped_reason = (f"the notebook's time limit ({self.notebook_time_limit} s) "
@@ -307,101 +391,145 @@ class SandboxedExecute(Execute):
                     entry.update(outcome="not run", reason=stopped_reason)
                     continue
                 self.timeout = max(1, min(cell_timeout, int(deadline - time.monotonic())))
-                before = self._guard("before") if is_test and guard_ready else None
                 started = time.monotonic()
-                self._last_reply, self._cell_chars, self._truncated = None, 0, False
-                death = None
-                try:
-                    self.execute_cell(cell, index, store_history=True)
-                except DeadKernelError:
-                    death = self._death_reason()
-                except Exception as exc:  # noqa: BLE001 - nbclient errors for one cell
-                    if not self._alive():
-                        death = self._death_reason()
-                    else:
-                        cell.outputs.append(_error_output("GraderError", f"{type(exc).__name__}: {exc}"))
+                if is_test:
+                    death = self._grade_test_cell(cell, entry, grade_id)
+                else:
+                    death = self._run_student_cell(cell, index, entry)
                 entry["seconds"] = round(time.monotonic() - started, 2)
-                if self._truncated:
-                    entry["output_truncated"] = True
-                reply = self._last_reply
-                timed_out = bool(reply and reply["content"].get("ename") == "CellTimeoutError")
-                if timed_out:
-                    entry["timed_out"] = True
-                    if self._run_silent("pass", self.interrupt_grace) is None:
-                        death = death or (f"cell timed out after {self.timeout} s and the kernel "
-                                          "ignored the interrupt; it was stopped")
-                        self._stop_kernel()
+                timing["verdict" if is_test else "kernel"] = round(
+                    timing["verdict" if is_test else "kernel"] + entry["seconds"], 2)
                 if death is not None:
                     stopped_reason = f"not run: the kernel stopped in an earlier cell ({death})"
                     cell.outputs.append(_error_output("KernelStopped", death))
                     entry.update(outcome="kernel stopped", reason=death)
                     record["events"].append(f"cell {index}: {death}")
-                    continue
-                if is_test:
-                    after = self._guard("after") if guard_ready else None
-                    self._settle_test_cell(cell, entry, reply, before, after, timed_out)
-                else:
-                    status = reply["content"]["status"] if reply else "no reply"
-                    entry["outcome"] = "timed out" if timed_out else status
+            if guard_ready and stopped_reason is None:
+                found = self._guard("after")
+                if not (isinstance(found, dict) and isinstance(found.get("changed"), list)
+                        and isinstance(found.get("foreign"), list)):
+                    record["guard_findings"].append({"telemetry": "the guard did not answer"})
+                elif found["changed"] or found["foreign"]:
+                    record["guard_findings"].append(
+                        {"telemetry": [str(f)[:200] for f in (found["changed"] + found["foreign"])[:20]]})
             if self._cgroups is not None and stopped_reason is None:
                 # bwrap's two processes and the kernel are expected; the rest the student started
                 record["processes_left_at_end"] = max(0, len(self._cgroups.pids()) - 3)
+            if stopped_reason is not None:
+                tail = self.km.stderr_tail() if hasattr(self.km, "stderr_tail") else ""
+                if tail.strip():
+                    record["kernel_stderr_tail"] = tail[-2000:]
 
-    def _settle_test_cell(self, cell, entry, reply, before, after, timed_out) -> None:
-        """Decide pass/fail from facts the student cannot write, then make the outputs say it."""
-        reasons = []
-        if before is None or after is None:
-            reasons.append("the integrity guard did not answer, so the test cannot be trusted")
-        if before and before["changed"]:
-            self._record["guard_findings"].append(
-                {"grade_id": entry["grade_id"], "undone_before_test": before["changed"]})
-        if after and (after["changed"] or after["foreign"]):
-            found = after["changed"] + after["foreign"]
-            self._record["guard_findings"].append(
-                {"grade_id": entry["grade_id"], "found_after_test": found})
-            reasons.append("tampering detected while the test ran: " + "; ".join(found[:5]))
-        status = reply["content"]["status"] if reply else "no reply"
-        errors = [o for o in cell.outputs if o.output_type == "error"]
+    def _run_student_cell(self, cell, index, entry) -> str | None:
+        """Run one of the student's cells as Jupyter would; the death reason if the kernel died."""
+        self._last_reply, self._cell_chars, self._cell_messages, self._truncated = None, 0, 0, False
+        death = None
+        try:
+            self.execute_cell(cell, index, store_history=True)
+        except DeadKernelError:
+            death = self._death_reason()
+        except Exception as exc:  # noqa: BLE001 - nbclient errors for one cell
+            if not self._alive():
+                death = self._death_reason()
+            else:
+                cell.outputs.append(_error_output("GraderError", f"{type(exc).__name__}: {exc}"))
+        if self._truncated:
+            entry["output_truncated"] = True
+        reply = self._last_reply
+        timed_out = bool(reply and reply["content"].get("ename") == "CellTimeoutError")
         if timed_out:
-            reasons.append(f"the test timed out ({self.timeout} s)")
-        elif status != "ok" or errors:
-            first = errors[0] if errors else NotebookNode(ename=reply["content"].get("ename", "?") if reply else "no reply",
-                                                          evalue=reply["content"].get("evalue", "") if reply else "")
-            reasons.append(f"the test failed: {first.ename}: {str(first.evalue)[:200]}")
-        if reasons:
-            cell.outputs.insert(0, _error_output("TestFailed", " | ".join(reasons)))
-            entry.update(outcome="failed", reason=" | ".join(reasons))
-            return
-        for output in cell.outputs:
-            if output.output_type == "stream" and output.name == "stderr":
-                output.name = "stdout"  # log noise (TensorFlow) must not zero a passing test
-        results = [o for o in cell.outputs if o.output_type == "execute_result"]
-        if results and not _can_display_result(cell.source):
-            self._record["guard_findings"].append(
-                {"grade_id": entry["grade_id"], "removed": "execute_result the test cannot produce"})
-        keep = results[-1:] if _can_display_result(cell.source) else []
-        cell.outputs = [o for o in cell.outputs
-                        if o.output_type != "execute_result" or any(o is k for k in keep)]
-        entry["outcome"] = "passed"
+            entry["timed_out"] = True
+            if death is None and self._run_silent("pass", self.interrupt_grace) is None:
+                death = (f"cell timed out after {self.timeout} s and the kernel ignored the "
+                         "interrupt; it was stopped")
+                self._stop_kernel()
+        if death is None:
+            status = reply["content"]["status"] if reply else "no reply"
+            entry["outcome"] = "timed out" if timed_out else status
+        return death
+
+    def _grade_test_cell(self, cell, entry, grade_id) -> str | None:
+        """Probe every expectation of a test cell, judge here, write the verdict as outputs."""
+        specs = self._specs.get(grade_id)
+        if specs is None:  # a test cell the gradebook does not know cannot be graded
+            cell.outputs = [_error_output("NotGraded", "this test cell is not in the gradebook")]
+            entry.update(outcome="failed", reason="not in the gradebook")
+            return None
+        if grade_id in self._own_work:
+            reason = self._own_work[grade_id]
+            cell.outputs = [_error_output("OwnWork", f"0 points for this part: {reason}")]
+            entry.update(outcome="own-work", reason=reason, hint=reason)
+            return None
+        cell_deadline = time.monotonic() + self.timeout
+        values, death = [], None
+        for spec in specs:
+            remaining = int(cell_deadline - time.monotonic())
+            if death is not None or remaining < 1:
+                values.append(verdict.ProbeFailure(
+                    "the kernel stopped" if death else f"the test's time limit ({self.timeout} s) was reached"))
+                continue
+            reply = self._request(verdict.probe_request(spec["expression"]), remaining)
+            if reply is None:
+                if not self._alive():
+                    death = self._death_reason()
+                    values.append(verdict.ProbeFailure(f"the kernel stopped: {death}"))
+                    continue
+                entry["timed_out"] = True
+                values.append(verdict.ProbeFailure(f"the test timed out ({remaining} s)"))
+                if self._run_silent("pass", self.interrupt_grace) is None:
+                    death = (f"a test timed out after {remaining} s and the kernel ignored the "
+                             "interrupt; it was stopped")
+                    self._stop_kernel()
+                continue
+            values.append(verdict.read_probe_reply(reply))
+        judged = verdict.judge(specs, values)
+        cell.outputs = verdict.verdict_outputs(specs, judged)
+        entry["checks"] = [{"line": c.line, "hidden": c.hidden, "passed": c.passed,
+                            "message": c.message} for c in judged.checks]
+        if judged.passed:
+            entry["outcome"] = "passed"
+        else:
+            entry.update(outcome="failed", reason=judged.hint, hint=judged.hint)
+        return death
+
+    def _request(self, request: dict, timeout: int):
+        """One silent request (a probe) and its reply; None on timeout (the kernel was
+        interrupted) or a dead kernel."""
+        saved = self.timeout
+        self.timeout = timeout
+        try:
+            msg_id = self.kc.execute(**request)
+            return self.wait_for_reply(msg_id)
+        except Exception:  # noqa: BLE001 - timeout or dead kernel: the caller decides
+            return None
+        finally:
+            self.timeout = saved
 
     # ---------------------------------------------------------------- kernel helpers
     def on_cell_executed(self, **kwargs):
         self._last_reply = kwargs["execute_reply"]
         super().on_cell_executed(**kwargs)
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values()) \
-            + sum(len(line) for line in content.get("traceback", []))
+    def process_message(self, msg, cell, cell_index):
+        """Count every message (all types: streams, displays, display updates, errors, comms) as
+        it arrives, and drop it beyond the caps; only `status` (the end of a cell) always passes."""
+        if msg.get("msg_type") == "status":
+            return super().process_message(msg, cell, cell_index)
+        size = _approx_size(msg.get("content")) + sum(len(b) for b in msg.get("buffers") or [])
         self._cell_chars = getattr(self, "_cell_chars", 0) + size
-        if self._cell_chars > self.max_output_chars and msg["msg_type"] != "error":
+        self._cell_messages = getattr(self, "_cell_messages", 0) + 1
+        self._notebook_chars = getattr(self, "_notebook_chars", 0) + size
+        if self._cell_chars > self.max_output_chars or self._cell_messages > MAX_CELL_MESSAGES \
+                or self._notebook_chars > MAX_NOTEBOOK_OUTPUT_CHARS:
             if not getattr(self, "_truncated", False):
                 self._truncated = True
-                outs.append(NotebookNode(output_type="stream", name="stdout",
-                                         text=f"\n... output beyond {self.max_output_chars} "
-                                              "characters dropped by the grader ...\n"))
+                cell.outputs.append(NotebookNode(
+                    output_type="stream", name="stdout",
+                    text=f"\n... output beyond the grader's limits ({self.max_output_chars} "
+                         f"characters or {MAX_CELL_MESSAGES} messages per cell, "
+                         f"{MAX_NOTEBOOK_OUTPUT_CHARS} per notebook) dropped ...\n"))
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        return super().process_message(msg, cell, cell_index)
 
     def _run_silent(self, code: str, timeout: int):
         """Run grader code in the kernel, outside the notebook; None if no reply in time."""

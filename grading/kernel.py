@@ -7,11 +7,42 @@ scratch directory (``transport="ipc"``), because the sandbox has its own, empty 
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 
 from . import sandbox
+
+
+# Whatever the kernel sends, one message part is at most MAX_MESSAGE_BYTES (a bigger one is dropped by
+# ZeroMQ before it reaches Python) and at most RECEIVE_QUEUE messages wait per socket: the grader's
+# memory stays bounded even when a submission prints faster than the grader reads.
+MAX_MESSAGE_BYTES = 4 * 2**20
+RECEIVE_QUEUE = 32
+STDERR_TAIL_BYTES = 64 * 1024
+
+
+def bounded_context() -> zmq.asyncio.Context:
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+    return context
+
+
+class _TailReader(threading.Thread):
+    """Reads a pipe to its end, keeping only the last bytes (the kernel's own stderr)."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream, self.tail = stream, b""
+
+    def run(self):
+        while chunk := self.stream.read(65536):
+            self.tail = (self.tail + chunk)[-STDERR_TAIL_BYTES:]
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -51,7 +82,26 @@ class SandboxedKernelManager(AsyncKernelManager):
             for path in [spec.ipc_dir, Path(self.connection_file)]:
                 os.chown(path, spec.uid, spec.uid)
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        # descriptors: the kernel gets /dev/null as stdin and stdout and a pipe for stderr (read
+        # here, last 64 KB kept); never the worker's log file. Popen closes every other one.
+        kw["stdin"] = subprocess.DEVNULL
+        kw["stdout"] = subprocess.DEVNULL
+        kw["stderr"] = subprocess.PIPE
+        kw["close_fds"] = True
         await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        self.stderr_reader = None
+        if process is not None and process.stderr is not None:
+            self.stderr_reader = _TailReader(process.stderr)
+            self.stderr_reader.start()
+
+    def stderr_tail(self) -> str:
+        reader = getattr(self, "stderr_reader", None)
+        return reader.tail.decode("utf-8", "replace") if reader is not None else ""
+
+    def client(self, **kwargs):
+        kwargs.setdefault("context", bounded_context())
+        return super().client(**kwargs)
 
     def lock_ipc_dir(self) -> None:
         """Once the kernel has bound its sockets: it may no longer add, remove or rename any."""

@@ -2,8 +2,27 @@
 from __future__ import annotations
 
 import csv
+import html
 import os
 from pathlib import Path
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|~>"
+
+
+def csv_cell(value):
+    """A CSV field a spreadsheet will not run: text starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe. Numbers are left as numbers."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def md(text) -> str:
+    """Any text in a Markdown report: HTML-escaped, Markdown punctuation backslash-escaped, on one
+    line (student code controls file names, exception messages and hints that quote them)."""
+    escaped = html.escape(" ".join(str(text).split()), quote=True)
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in escaped)
 
 
 def _records(result: dict):
@@ -27,7 +46,7 @@ def problems(result: dict) -> list[str]:
             if cell.get("test") and cell.get("outcome") not in ("passed", None):
                 found.append(f"{name}/{cell.get('grade_id')}: {cell.get('reason', cell['outcome'])}")
         if record.get("guard_findings"):
-            found.append(f"{name}: integrity guard findings (see report)")
+            found.append(f"{name}: integrity guard telemetry (no effect on scores; see report)")
         if record.get("processes_left_at_end"):
             found.append(f"{name}: {record['processes_left_at_end']} leftover process(es) killed")
     return found
@@ -52,17 +71,19 @@ def write_all(course_dir: Path, assignment: str, results: dict, report_dir: Path
     tmp = csv_path.with_suffix(".tmp")
     with open(tmp, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "assignment", "status", "score", "max_score",
-                         "needs_manual_grade", *cells, "problems"])
+        writer.writerow([csv_cell(v) for v in ["student_id", "assignment", "status", "score",
+                                                "max_score", "needs_manual_grade", *cells,
+                                                "problems"]])
         for student, result in sorted(results.items()):
             scores, manual = {}, False
             for name, nb, _ in _records(result):
                 for grade_id, cell in nb.get("cells", {}).items():
                     scores[f"{name}:{grade_id}"] = cell["score"]
                     manual = manual or cell.get("needs_manual_grade", False)
-            writer.writerow([student, assignment, result.get("status"), result.get("score", 0),
-                             result.get("max_score", ""), manual,
-                             *[scores.get(c, "") for c in cells], " | ".join(problems(result))])
+            writer.writerow([csv_cell(v) for v in (
+                student, assignment, result.get("status"), result.get("score", 0),
+                result.get("max_score", ""), manual, *[scores.get(c, "") for c in cells],
+                " | ".join(problems(result)))])
     os.replace(tmp, csv_path)
     for student, result in results.items():
         (report_dir / f"{student}.md").write_text(student_report(result))
@@ -70,22 +91,25 @@ def write_all(course_dir: Path, assignment: str, results: dict, report_dir: Path
 
 
 def student_report(result: dict) -> str:
-    lines = [f"# Grading report: {result.get('student')} / {result.get('assignment', '')}", "",
-             f"- status: **{result.get('status')}**",
+    """The instructor's Markdown report of one submission; every value is escaped (md)."""
+    lines = [f"# Grading report: {md(result.get('student'))} / {md(result.get('assignment', ''))}", "",
+             f"- status: **{md(result.get('status'))}**",
              f"- score: {result.get('score', 0):g} / {result.get('max_score', 0):g}"
              if "score" in result else "- score: none",
              f"- sandbox: {'on' if result.get('sandboxed', True) else 'OFF (--allow-unsandboxed)'}",
-             f"- grading took {result.get('seconds', 0)} s", ""]
+             f"- grading took {md(result.get('seconds', 0))} s; grader peak memory "
+             f"{md(result.get('worker_peak_mb', '?'))} MB", ""]
     if result.get("test_cell_changes"):
-        lines += ["Test cells that differed from the release (graded as the gradebook has them):",
+        lines += ["Cells restored from the gradebook (tampering or lost cells; graded as released):",
                   ""]
-        lines += [f"- {w}" for w in result["test_cell_changes"]] + [""]
+        lines += [f"- {md(w)}" for w in result["test_cell_changes"]] + [""]
     if result.get("error"):
-        lines += ["## Grading error", "", "```", result["error"].strip()[-1500:], "```", ""]
+        lines += ["## Grading error", "", "```", result["error"].strip()[-1500:].replace("`", "'"),
+                  "```", ""]
     for name, nb, record in _records(result):
-        lines += [f"## Notebook `{name}`", ""]
+        lines += [f"## Notebook {md(name)}", ""]
         if nb.get("status") == "not gradable":
-            lines += [f"Not gradable: {nb['reason']}. Every graded cell scores 0.", ""]
+            lines += [f"Not gradable: {md(nb['reason'])}. Every graded cell scores 0.", ""]
         if record.get("limits"):
             lim = record["limits"]
             lines += [f"Limits: {lim['memory_mb']} MB memory, {lim['max_processes']} processes, "
@@ -94,25 +118,23 @@ def student_report(result: dict) -> str:
                       f"{lim['notebook_time_limit_s']} s per notebook.", ""]
         if record:
             stats = record.get("cgroup_stats", {})
-            lines += [f"Kernel time {record.get('seconds', '?')} s; peak memory "
-                      f"{stats.get('peak_memory_mb', '?')} MB; forks refused "
-                      f"{stats.get('forks_refused', 0)}; processes killed at the end "
-                      f"{record.get('processes_left_at_end', 0)}.", ""]
-        lines += ["| cell | score | max | outcome |", "|---|---|---|---|"]
-        outcomes = {c.get("grade_id"): c for c in record.get("cells", []) if c.get("grade_id")}
+            lines += [f"Kernel time {md(record.get('seconds', '?'))} s; peak memory "
+                      f"{md(stats.get('peak_memory_mb', '?'))} MB; forks refused "
+                      f"{md(stats.get('forks_refused', 0))}; processes killed at the end "
+                      f"{md(record.get('processes_left_at_end', 0))}.", ""]
+        lines += ["| cell | score | max | status | hint or reason |", "|---|---|---|---|---|"]
         for grade_id, cell in nb.get("cells", {}).items():
-            info = outcomes.get(grade_id, {})
-            outcome = info.get("outcome", "manual" if cell.get("needs_manual_grade") else "")
-            reason = info.get("reason", "")
-            text = f"{outcome}: {reason}" if reason else outcome
-            score = "" if cell["score"] is None else f"{cell['score']:g}"
-            lines.append(f"| {grade_id} | {score} | {cell['max_score']:g} | "
-                         f"{text.replace('|', '/')[:300]} |")
+            status = cell.get("status", "manual" if cell.get("needs_manual_grade") else "")
+            score = "" if cell.get("score") is None else f"{cell['score']:g}"
+            lines.append(f"| {md(grade_id)} | {score} | {cell['max_score']:g} | {md(status)} | "
+                         f"{md(cell.get('hint', ''))[:400]} |")
         lines.append("")
         for event in record.get("events", []):
-            lines.append(f"- {event}")
+            lines.append(f"- {md(event)}")
         for finding in record.get("guard_findings", []):
-            lines.append(f"- integrity guard, {finding}")
+            lines.append(f"- integrity guard (telemetry, no effect on scores): {md(finding)}")
+        for cleaned in record.get("sanitised", []):
+            lines.append(f"- sanitised for the browser: {md(cleaned)}")
         truncated = [c["index"] for c in record.get("cells", []) if c.get("output_truncated")]
         if truncated:
             lines.append(f"- output of cells {truncated} was truncated by the grader")

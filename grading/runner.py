@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import report, sandbox
+from . import report, sandbox, students, verdict
 
 WORKER_GRACE_S = 120  # beyond the notebook time limit, for nbgrader's own work
 
@@ -59,6 +59,7 @@ class Batch:
         self.store = None  # grading.gradebook_db.CompletionStore when the gradebook is shared
         if db_url:  # load_config reads it, here and in every worker
             os.environ["GRADING_DB_URL"] = db_url
+        self.rejected: dict[str, str] = {}  # folder name -> why it was not graded
 
     def say(self, text: str) -> None:
         with self._print_lock:
@@ -71,13 +72,39 @@ class Batch:
         coursedir = CourseDirectory(config=load_config(self.course_dir, {}))
         root = Path(coursedir.root) / coursedir.submitted_directory
         found = {}
+        for student in self.only or []:
+            problem = students.id_problem(student)
+            if problem:
+                self.rejected[student] = problem
         if root.is_dir():
             for student_dir in sorted(root.iterdir()):
-                path = Path(coursedir.format_path(coursedir.submitted_directory,
-                                                  student_dir.name, self.assignment))
-                if path.is_dir() and (self.only is None or student_dir.name in self.only):
-                    found[student_dir.name] = path
+                name = student_dir.name
+                if self.only is not None and name not in self.only:
+                    continue
+                problem = students.id_problem(name)
+                if problem:
+                    self.rejected[name] = problem
+                    continue
+                # a literal path (never a glob): only this student's own folder
+                path = root / name / self.assignment
+                if path.is_dir() and not path.is_symlink() and not student_dir.is_symlink():
+                    found[name] = path
         return found
+
+    def check_tests(self) -> None:
+        """Refuse the assignment (verdict.LegacyTestCell) if a test cell is not written as
+        expectations: checked on the gradebook's copy, before any student is graded."""
+        from nbgrader.api import Gradebook  # noqa: PLC0415
+        from nbgrader.coursedir import CourseDirectory  # noqa: PLC0415
+        from .repair import released_cells  # noqa: PLC0415
+        from .worker import load_config  # noqa: PLC0415
+
+        coursedir = CourseDirectory(config=load_config(self.course_dir, {}))
+        with Gradebook(coursedir.db_url) as gb:
+            for nb in gb.find_assignment(self.assignment).notebooks:
+                for cell in released_cells(gb, nb.name, self.assignment):
+                    if cell.is_test:
+                        verdict.specs_for(cell.source, cell.name, nb.name)
 
     def run(self) -> dict:
         with machine_lock(self.say):
@@ -86,10 +113,17 @@ class Batch:
     def _run(self) -> dict:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         sandbox.sweep_stale()
+        self.check_tests()
         subs = self.submissions()
         if self.shard is not None:
             subs = {s: p for s, p in subs.items() if self.shard.owns(s)}
         finished_elsewhere = self._open_shared_store()
+        for name, problem in sorted(self.rejected.items()):
+            self.say(f"REJECTED: {problem}")
+        if self.rejected:
+            self.report_dir.mkdir(parents=True, exist_ok=True)
+            (self.report_dir / "rejected_ids.txt").write_text(
+                "".join(f"{problem}\n" for problem in self.rejected.values()))
         todo, skipped = [], []
         for student, path in subs.items():
             result_file = self.results_dir / f"{student}.json"
@@ -177,7 +211,7 @@ class Batch:
         self.say(f"done: {len(todo)} graded in {elapsed:.1f} s ({rate:.1f} per minute); "
                  f"grades: {csv_path}; reports: {self.report_dir}/")
         return {"graded": [s for s, _ in todo], "skipped": skipped, "results": results,
-                "seconds": elapsed, "csv": csv_path}
+                "seconds": elapsed, "csv": csv_path, "rejected": dict(self.rejected)}
 
     def _open_shared_store(self) -> dict | None:
         """With a shared gradebook: {student: completion row} of finished submissions."""

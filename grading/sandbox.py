@@ -43,6 +43,7 @@ class Limits:
     max_file_mb: int = 256
     max_open_files: int = 1024
     tmpfs_mb: int = 512  # the sandbox's private /tmp
+    shm_mb: int = 64  # the sandbox's private /dev/shm
     scratch_mb: int = 1024  # the working directory (a tmpfs: its pages count as memory too)
 
 
@@ -56,6 +57,7 @@ class SandboxSpec:
     readonly_paths: list[str]
     cgroups: "CgroupSet | None" = None
     ipc_dir: Path | None = None  # the kernel's sockets; locked once the kernel has started
+    overlays: list = dataclasses.field(default_factory=list)  # (source, target): read-only binds
 
 
 def trusted_readonly_paths() -> list[str]:
@@ -85,12 +87,18 @@ def _drop_nested(paths: set[str]) -> list[str]:
     return kept
 
 
+# The exact names a kernel may inherit from the grader; no prefixes (a `TF_*` rule once carried
+# an unrelated TF_API_TOKEN into the sandbox). Everything else is cleared by bwrap --clearenv.
+PASSTHROUGH_ENV = (
+    "NBGRADER_EXECUTION", "PYTHONHASHSEED", "KERAS_BACKEND",
+    "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+    "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_DETERMINISTIC_OPS",
+)
+
+
 def passthrough_env() -> dict[str, str]:
-    """The few variables a kernel gets from the grader (everything else is cleared)."""
-    keep = {k: v for k, v in os.environ.items()
-            if k in ("NBGRADER_EXECUTION", "PYTHONHASHSEED", "OMP_NUM_THREADS", "KERAS_BACKEND")
-            or k.startswith("TF_") or k.startswith("LSTM_COURSE_")}
-    return keep
+    """The few variables a kernel gets from the grader (PASSTHROUGH_ENV, exactly)."""
+    return {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
 
 
 def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
@@ -116,6 +124,8 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
             "--hostname", "sandbox", "--clearenv",
             "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(lim.tmpfs_mb * 2**20), "--tmpfs", "/tmp",
+            # POSIX semaphores and shared memory (multiprocessing.Pool, joblib) live in /dev/shm
+            "--perms", "1777", "--size", str(lim.shm_mb * 2**20), "--tmpfs", "/dev/shm",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"]
     made: set[str] = {"/", "/tmp", "/proc", "/dev"}
@@ -130,6 +140,8 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
         made.add(path)
     for path in spec.readonly_paths:
         cmd += ["--ro-bind", path, path]
+    for source, target in spec.overlays:
+        cmd += ["--ro-bind", source, target]  # bound later, so it hides what is at `target`
     for etc_file in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts"):
         cmd += ["--ro-bind-try", etc_file, etc_file]
     for path in writable:

@@ -10,6 +10,8 @@ import argparse
 import fcntl
 import json
 import os
+import resource
+import shutil
 import sys
 import time
 import traceback
@@ -18,8 +20,11 @@ from pathlib import Path
 import nbformat
 
 from . import execute as sandboxed_execute
+from . import repair, students
 
-MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_NOTEBOOK_BYTES = 50 * 2**20  # documented in docs/safe_grading.md
+MAX_CELLS = 2_000  # the course's notebooks have < 100; a 50,000-cell notebook is refused at once
+MAX_STAGED_BYTES = 200 * 2**20
 
 
 class FileLock:
@@ -61,8 +66,9 @@ def load_config(course_dir: Path, overrides: dict):
     if sandboxed_execute.SandboxedExecute not in steps:
         steps.insert(0, sandboxed_execute.SandboxedExecute)
     config.Autograde.autograde_preprocessors = steps
-    # a deleted test cell comes back from the gradebook and runs against the student's code
-    config.OverwriteCells.add_missing_cells = True
+    # deleted cells are put back by grading.repair (before nbgrader reads the notebook), which
+    # also handles what nbgrader's own add_missing_cells cannot (two neighbours deleted)
+    config.OverwriteCells.add_missing_cells = False
     for key, value in overrides.items():
         setattr(config.SandboxedExecute, key, value)
     return config
@@ -80,6 +86,10 @@ def check_notebook(path: Path) -> str | None:
             return "the file is JSON but not a Jupyter notebook (no 'nbformat' version)"
         if raw["nbformat"] != 4:
             return f"the notebook has format version {raw['nbformat']}; only version 4 is graded"
+        cells = raw.get("cells")
+        if isinstance(cells, list) and len(cells) > MAX_CELLS:
+            return (f"the notebook has {len(cells)} cells, over the grader's limit of {MAX_CELLS} "
+                    "(the release has far fewer): not graded")
         nb = nbformat.reads(json.dumps(raw), as_version=4)
         nbformat.validate(nb)
     except UnicodeDecodeError:
@@ -93,35 +103,6 @@ def check_notebook(path: Path) -> str | None:
     return None
 
 
-def test_cell_changes(submitted: Path, released: Path) -> list[str]:
-    """How the submission's test cells differ from the release (nbgrader restores them all)."""
-    if not released.exists():
-        return []
-    def tests(path):
-        cells = {}
-        for cell in nbformat.read(path, as_version=4).cells:
-            nbg = cell.get("metadata", {}).get("nbgrader", {})
-            if nbg.get("grade") and not nbg.get("solution") and "grade_id" in nbg:
-                cells[nbg["grade_id"]] = cell
-        return cells
-    given, sent = tests(released), tests(submitted)
-    changes = []
-    for grade_id, cell in given.items():
-        if grade_id not in sent:
-            changes.append(f"test cell {grade_id} was deleted or lost its nbgrader metadata; "
-                           "restored from the gradebook")
-        elif sent[grade_id].source != cell.source:
-            changes.append(f"test cell {grade_id} was edited; restored from the gradebook")
-        elif _grading_fields(sent[grade_id]) != _grading_fields(cell):
-            changes.append(f"test cell {grade_id}'s nbgrader metadata was changed; restored")
-    return changes
-
-
-def _grading_fields(cell) -> dict:
-    nbg = cell.get("metadata", {}).get("nbgrader", {})
-    return {k: nbg.get(k) for k in ("grade", "solution", "locked", "points", "task")}
-
-
 def zero_notebook(gb, assignment: str, student: str, notebook: str) -> None:
     """Zero for every graded cell of a notebook that could not be graded."""
     submission = gb.find_submission_notebook(notebook, assignment, student)
@@ -131,18 +112,56 @@ def zero_notebook(gb, assignment: str, student: str, notebook: str) -> None:
     gb.db.commit()
 
 
+def stage_submission(submitted: Path, staged: Path, released: dict, problems: dict,
+                     changes: list) -> None:
+    """Copy one student's submission to `staged` (what nbgrader then reads): regular files only,
+    every gradable notebook repaired against the gradebook (grading.repair)."""
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    total = 0
+    for root, dirs, files in os.walk(submitted):  # os.walk never follows a symlinked folder
+        here = Path(root)
+        for name in sorted(dirs + files):
+            path = here / name
+            rel = path.relative_to(submitted)
+            if path.is_symlink():
+                changes.append(f"'{rel}' is a symlink in the submission; not copied")
+                continue
+            if not path.is_file() or (path.suffix == ".ipynb" and len(rel.parts) == 1):
+                continue
+            total += path.stat().st_size
+            if total > MAX_STAGED_BYTES:
+                changes.append(f"files beyond {MAX_STAGED_BYTES >> 20} MB not copied")
+                break
+            (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, staged / rel)
+    for name, cells in released.items():
+        if name in problems:
+            continue
+        nb = nbformat.read(submitted / f"{name}.ipynb", as_version=4)
+        changes.extend(f"{name}: {change}" for change in repair.repair(nb, cells))
+        nbformat.write(nb, staged / f"{name}.ipynb")
+
+
 def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
                   sandboxed: bool, limits: dict, state_dir: Path) -> dict:
     from nbgrader.api import Gradebook  # noqa: PLC0415
     from nbgrader.apps import NbGraderAPI  # noqa: PLC0415
     from nbgrader.coursedir import CourseDirectory  # noqa: PLC0415
 
+    problem = students.id_problem(student)
+    if problem:
+        return {"student": student, "status": "rejected", "error": problem}
     report_dir = state_dir / "records" / student
     coursedir = CourseDirectory(config=load_config(course_dir, {}))
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    # nbgrader reads a staged copy holding only this student: no glob can reach another one
+    staged_root = state_dir / "staged" / student
+    staged_rel = os.path.relpath(staged_root, course_dir)
     overrides = {"use_sandbox": sandboxed, "slot": slot, "report_dir": str(report_dir),
                  "submitted_dir": str(submitted), **limits}
     config = load_config(course_dir, overrides)
+    config.CourseDirectory.submitted_directory = staged_rel
     coursedir = CourseDirectory(config=config)
     lock = FileLock(state_dir / "gradebook.lock")
     sandboxed_execute.GRADEBOOK_LOCK = lock
@@ -153,29 +172,33 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
     try:
         with Gradebook(coursedir.db_url) as gb:
             notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
-        problems = {}
-        for name in notebooks:
-            path = submitted / f"{name}.ipynb"
-            problem = "no such notebook was submitted" if not path.exists() else check_notebook(path)
-            if problem:
-                problems[name] = problem
-        good = [n for n in notebooks if n not in problems]
-        release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
-        changes = [f"{name}: {change}" for name in good
-                   for change in test_cell_changes(submitted / f"{name}.ipynb",
-                                                   release / f"{name}.ipynb")]
+            released = {name: repair.released_cells(gb, name, assignment) for name in notebooks}
+    finally:
+        lock.release()
+    # checks and repairs need no lock: a huge or broken notebook never holds up the other worker
+    problems = {}
+    for name in notebooks:
+        path = submitted / f"{name}.ipynb"
+        problem = "no such notebook was submitted" if not path.exists() else check_notebook(path)
+        if problem:
+            problems[name] = problem
+    changes: list[str] = []
+    stage_submission(submitted, staged_root / student / assignment, released, problems, changes)
+    good = [n for n in notebooks if n not in problems]
+    lock.acquire()
+    try:
         api = NbGraderAPI(coursedir=coursedir, config=config)
-        runs = [("*", None)] if not problems else [(n, n) for n in good] or [("*", None)]
         logs = []
-        for notebook_id, _ in runs:
+        for notebook_id in (["*"] if not problems else good):
             coursedir.notebook_id = notebook_id
             outcome = api.autograde(assignment, student, force=True, create=True)
             logs.append(outcome.get("log", ""))
-            if not outcome["success"] and not problems:
+            if not outcome["success"]:
                 result["status"] = "error"
                 result["error"] = (outcome.get("error") or "")[-2000:]
         coursedir.notebook_id = "*"
         with Gradebook(coursedir.db_url) as gb:
+            gb.update_or_create_student(student)
             gb.update_or_create_submission(assignment, student)
             for name, problem in problems.items():
                 zero_notebook(gb, assignment, student, name)
@@ -186,25 +209,59 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
             for name in notebooks:
                 sub = gb.find_submission_notebook(name, assignment, student)
                 entry = result["notebooks"].setdefault(name, {"status": result["status"]})
-                entry["cells"] = {g.name: {"score": g.score, "max_score": g.max_score,
-                                           "needs_manual_grade": g.needs_manual_grade,
-                                           "auto": g.cell.__class__.__name__ == "GradeCell"
-                                           and not _is_solution(gb, g)}
-                                  for g in sub.grades}
+                record_file = report_dir / f"{name}.json"
+                record = json.loads(record_file.read_text()) if record_file.exists() else {}
+                entry["record"] = record
+                outcomes = {c.get("grade_id"): c for c in record.get("cells", []) if c.get("grade_id")}
+                entry["cells"] = {}
+                for g in sub.grades:
+                    auto = g.cell.__class__.__name__ == "GradeCell" and not _is_solution(gb, g)
+                    entry["cells"][g.name] = cell_result(g, auto, outcomes.get(g.name, {}),
+                                                         problems.get(name) or result.get("error"))
                 entry["score"] = sub.score
                 entry["max_score"] = sub.max_score
-                record_file = report_dir / f"{name}.json"
-                if record_file.exists():
-                    entry["record"] = json.loads(record_file.read_text())
             sub = gb.find_submission(assignment, student)
             result["score"], result["max_score"] = sub.score, sub.max_score
-        log_text = "\n".join(logs)
         result["test_cell_changes"] = changes
-        result["nbgrader_log"] = log_text[-4000:]
+        result["nbgrader_log"] = "\n".join(logs)[-4000:]
     finally:
         lock.release()
+        shutil.rmtree(staged_root, ignore_errors=True)
     result["seconds"] = round(time.monotonic() - started, 2)
+    result["worker_peak_mb"] = peak_memory_mb()
     return result
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not getrusage: on Linux its ru_maxrss keeps
+    the PARENT's peak across fork + exec, which would report the batch's size, not this worker's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+STATUS = {"passed": "passed", "failed": "failed", "kernel stopped": "failed",
+          "not run": "not run", "own-work": "own-work"}
+
+
+def cell_result(grade, auto: bool, outcome: dict, problem: str | None) -> dict:
+    """One graded cell in the machine-readable result (schema in docs/safe_grading.md)."""
+    if not auto:
+        status = "manual"
+    elif problem:
+        status = "not run"
+    else:
+        status = STATUS.get(outcome.get("outcome"), "not run")
+    return {"grade_id": grade.name, "points": grade.score, "max_points": grade.max_score,
+            "status": status, "hint": outcome.get("hint") or (outcome.get("reason") if status != "passed" else "")
+            or (problem or "" if status == "not run" else ""),
+            "needs_manual_grade": grade.needs_manual_grade, "auto": auto,
+            # the names the reports and the CSV already read
+            "score": grade.score, "max_score": grade.max_score}
 
 
 def _is_solution(gb, grade) -> bool:

@@ -1,9 +1,12 @@
-"""Safe grading (issue 4): the sandbox's properties, and a batch of hostile/broken submissions.
+"""Safe grading (issues 4 and 10): the sandbox's properties, and a batch of hostile, broken and
+honest-but-unusual submissions.
 
-The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course and 34 submissions
-(each the correct solution plus one attack or defect), and ONE ``grading`` batch grades them all
-with 2 workers. Every submission's every test cell must get exactly its expected score, so each
-case also checks that nothing another student did changed anyone's grade.
+The batch: tests/bad_submissions/generate.py builds a tiny nbgrader course (expectation tests,
+visible and hidden) and 60+ submissions (each the correct solution plus one attack, defect or
+unusual-but-honest habit), plus folders whose names are not acceptable student ids, and ONE
+``grading`` batch grades them all with 2 workers. Every submission's every test cell must get
+exactly its expected score (0 forged passes, 0 honest losses) in the result JSON, the gradebook
+and the CSV, so each case also checks that nothing another student did changed anyone's grade.
 
 Needs root, bubblewrap and cgroups (CI runs as root on a machine like this one). Where they are
 missing the tests are skipped with the reason, never passed.
@@ -26,12 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "bad_submissions"))
 
-from grading import runner, sandbox  # noqa: E402
+from grading import report, runner, sandbox  # noqa: E402
 import generate  # noqa: E402
 
 # Sandbox uids (61000 + slot) and their per-uid limits are machine-wide: under pytest-xdist these
 # tests must share one worker (`--dist loadgroup`), as batches on one machine share a lock.
-pytestmark = pytest.mark.xdist_group("grading-sandbox")
+# one batch grades every case in the module fixture: on 2 busy cores that can take longer than
+# the suite-wide 900 s per test (pyproject.toml), so these tests get their own bound
+pytestmark = [pytest.mark.xdist_group("grading-sandbox"), pytest.mark.timeout(3000)]
 
 PROBE = sandbox.probe()
 needs_sandbox = pytest.mark.skipif(not PROBE.ok, reason="sandbox unavailable here: "
@@ -44,25 +49,32 @@ SUITE_LIMITS = {"memory_mb": 1536, "interrupt_grace": 5, "notebook_time_limit": 
 EVIDENCE = {
     "ignores_sigint": "ignored the interrupt",
     "infinite_loop": "timed out",
+    "reserved_import": "uses spread from lstm_course.stability",
+    "reserved_getattr": "lstm_course.stability",
+    "huge_notebook": "50000 cells",
+    "reflag_test_cell": "test cell test_mean's nbgrader metadata was changed; restored",
+    "reflag_wrong": "test cell test_mean was turned into a markdown cell; restored",
+    "delete_answer_and_test": "answer cell answer_mean was deleted",
+    "duplicate_test_cell": "a second copy of cell 'test_add'",
+    "exec_always_equal_list": "squares of 0 .. n-1",
+    "always_equal": "has no plain value",
+    "probe_garbage": "not probe data",
+    "display_update_flood": "output_truncated",
+    "error_flood": "output_truncated",
+    "comm_flood": "output_truncated",
     "os_exit": "exited with status 3",
     "segfault": "SIGSEGV",
     "memory_bomb": "memory limit",
     "invalid_json": "not valid JSON",
     "wrong_format_version": "format version 5",
     "huge_output": "truncated",
-    "always_equal": "overrides __eq__",
     "symlink_escape": "is a symlink",
     "delete_test_cell": "was deleted",
     "strip_test_metadata": "was deleted",
     "edit_test_cell": "was edited",
     "unlock_test_cell": "was edited",
-    "replace_guard": "integrity guard did not answer",
-    "racing_thread": "numpy.allclose",
     "shadow_numpy": "would shadow the installed module 'numpy'",
     "fake_kernel": "would shadow the installed module 'ipykernel_launcher'",
-    "fake_guard_report": "numpy.allclose",
-    "redefine_allclose": "numpy.allclose",
-    "patch_showtraceback": "showtraceback",
 }
 
 
@@ -122,8 +134,13 @@ def graded(tmp_path_factory):
     cases = generate.build_course(course, port=server.port)
     batch = runner.Batch(course, generate.ASSIGNMENT, jobs=2, limits=SUITE_LIMITS,
                          out=sys.stdout)
-    outcome = batch.run()
-    server.stop()
+    # an unrelated secret in the grader's environment, named like a TensorFlow setting
+    os.environ["TF_API_TOKEN"] = generate.SECRET
+    try:
+        outcome = batch.run()
+    finally:
+        os.environ.pop("TF_API_TOKEN", None)
+        server.stop()
     yield {"course": course, "cases": cases, "outcome": outcome, "server": server,
            "leftovers": _leftover_processes()}
 
@@ -142,11 +159,14 @@ def _gradebook_scores(course: Path) -> dict:
     return scores
 
 
-def test_suite_has_at_least_20_bad_submissions():
+def test_suite_has_at_least_40_hostile_or_unusual_submissions():
     cases = generate.cases({"course_dir": "/x", "source_notebook": "/x", "gradebook": "/x",
                             "other_submission": "/x", "port": 9})
-    assert len([c for c in cases if c.name != "correct"]) >= 20
+    assert len([c for c in cases if c.name != "correct"]) >= 40
     assert len({c.name for c in cases}) == len(cases)
+    forged = [c for c in cases if c.expected != generate.FULL]
+    honest = [c for c in cases if c.expected == generate.FULL]
+    assert len(forged) >= 20 and len(honest) >= 15
 
 
 ALL_CASES = [c.name for c in generate.cases({"course_dir": "/x", "source_notebook": "/x",
@@ -165,16 +185,21 @@ def test_each_submission_gets_exactly_its_expected_score(graded, name):
     cells = result["notebooks"][generate.ASSIGNMENT]["cells"]
     got = {grade_id: cells[grade_id]["score"] for grade_id in case.expected}
     assert got == case.expected, f"{name}: {case.why}"
-    report = (graded["course"] / "reports" / generate.ASSIGNMENT / f"{name}.md").read_text()
+    evidence = " | ".join(report.problems(result)) + json.dumps(result)
     if name in EVIDENCE:
-        assert EVIDENCE[name] in report, report
+        assert EVIDENCE[name] in evidence, evidence[:3000]
+    for grade_id, cell in cells.items():  # the machine-readable result (docs/safe_grading.md)
+        assert cell["grade_id"] == grade_id and cell["points"] == cell["score"]
+        assert cell["status"] in ("passed", "failed", "not run", "own-work")
+        assert (cell["status"] == "passed") == (cell["points"] == cell["max_points"]), cell
+        assert cell["status"] == "passed" or cell["hint"], cell
 
 
 @needs_sandbox
 def test_gradebook_and_csv_hold_every_students_exact_grades(graded):
     """One batch, all students: no submission changed anyone else's grade."""
     book = _gradebook_scores(graded["course"])
-    assert set(book) == set(ALL_CASES)
+    assert set(book) == set(ALL_CASES)  # no rejected id has a row
     for name, case in graded["cases"].items():
         assert {k: book[name][k] for k in case.expected} == case.expected, name
         assert all(m is None for m in book[name]["_manual"]), f"manual score written for {name}"
@@ -184,6 +209,94 @@ def test_gradebook_and_csv_hold_every_students_exact_grades(graded):
     table = {r["student_id"]: r for r in csv.DictReader(io.StringIO(rows))}
     for name, case in graded["cases"].items():
         assert float(table[name]["score"]) == sum(case.expected.values()), name
+        for grade_id, points in case.expected.items():
+            assert float(table[name][f"{generate.ASSIGNMENT}:{grade_id}"]) == points, (name, grade_id)
+    assert set(table) == set(ALL_CASES)
+    for row in csv.reader(io.StringIO(rows)):
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+
+
+@needs_sandbox
+def test_unsafe_student_ids_are_rejected_before_any_work(graded):
+    course = graded["course"]
+    rejected = graded["outcome"]["rejected"]
+    assert set(rejected) == set(generate.BAD_IDS)
+    assert all("rejected" in why for why in rejected.values())
+    assert not (course / "autograded").joinpath("*").exists()
+    graded_dirs = {p.name for p in (course / "autograded").iterdir()}
+    assert graded_dirs <= set(ALL_CASES) and "correct" in graded_dirs
+    listed = (course / "reports" / generate.ASSIGNMENT / "rejected_ids.txt").read_text()
+    assert listed.count("rejected") == len(generate.BAD_IDS)
+
+
+def _autograded(course: Path, name: str) -> dict:
+    return json.loads((course / "autograded" / name / generate.ASSIGNMENT
+                       / f"{generate.ASSIGNMENT}.ipynb").read_text())
+
+
+def _outputs_text(nb: dict) -> str:
+    return json.dumps([c.get("outputs", []) for c in nb["cells"]])
+
+
+@needs_sandbox
+def test_hidden_tests_never_reach_outputs_or_feedback(graded):
+    course = graded["course"]
+    nb = _autograded(course, "history_leak")
+    text = _outputs_text(nb)
+    assert "LATER" in text  # the student's prints are there ...
+    assert generate.HIDDEN_MARK not in text  # ... but no hidden expression, value or hint
+    assert "negative numbers add like any others" not in text
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", generate.ASSIGNMENT,
+                          "--student", "history_leak", "--force"], cwd=course, capture_output=True,
+                         text=True, timeout=300,
+                         env={**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                                                    os.environ.get("PATH", "")])})
+    assert run.returncode == 0, run.stderr[-2000:]
+    html = next((course / "feedback" / "history_leak" / generate.ASSIGNMENT).glob("*.html")).read_text()
+    assert "LEAK" in html and generate.HIDDEN_MARK not in html and "hidden check" in html
+
+
+@needs_sandbox
+def test_no_secret_in_the_sandbox_and_no_inherited_descriptors(graded):
+    course = graded["course"]
+    env_out = _outputs_text(_autograded(course, "environment"))
+    assert "HOME" in env_out and generate.SECRET not in env_out and "TF_API_TOKEN" not in env_out
+    fds_out = _outputs_text(_autograded(course, "descriptors"))
+    assert "FD 0 /dev/null" in fds_out
+    assert ".log" not in fds_out and str(course) not in fds_out
+    for log in (course / ".grading" / generate.ASSIGNMENT / "work").glob("*.log"):
+        assert "FD-ESCAPE" not in log.read_text(errors="replace"), log
+
+
+@needs_sandbox
+def test_worker_memory_stays_bounded_whatever_is_printed(graded):
+    results = graded["outcome"]["results"]
+    for name in ("huge_output", "display_update_flood", "comm_flood", "error_flood", "one_huge_message"):
+        assert results[name]["worker_peak_mb"] <= 300, (name, results[name]["worker_peak_mb"])
+        size = (course_nb := graded["course"] / "autograded" / name / generate.ASSIGNMENT
+                / f"{generate.ASSIGNMENT}.ipynb").stat().st_size
+        assert size < 30 * 2**20, (name, size, course_nb)
+    assert max(r.get("worker_peak_mb", 0) for r in results.values()) <= 300
+
+
+@needs_sandbox
+def test_student_html_is_sanitised_before_feedback_and_formgrader(graded):
+    nb = _autograded(graded["course"], "xss")
+    shown = json.dumps([c.get("outputs", []) for c in nb["cells"]]
+                       + [c["source"] for c in nb["cells"] if c["cell_type"] != "code"]
+                       + [c.get("attachments", {}) for c in nb["cells"]] + [nb["metadata"]])
+    for payload in ("<script", "onerror", "javascript:", "<iframe", "<svg", "svg+xml\": "):
+        assert payload not in shown.lower(), payload
+    assert "Notes" in shown  # the student's Markdown is still there, as clean HTML
+
+
+@needs_sandbox
+def test_a_huge_notebook_is_refused_without_starting_a_kernel(graded):
+    result = graded["outcome"]["results"]["huge_notebook"]
+    nb = result["notebooks"][generate.ASSIGNMENT]
+    assert nb["status"] == "not gradable" and "50000 cells" in nb["reason"]
+    assert not nb.get("record")  # no kernel ran
+    assert all(c["status"] == "not run" for c in nb["cells"].values())
 
 
 @needs_sandbox

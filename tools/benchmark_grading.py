@@ -9,7 +9,10 @@ Prints both throughputs and checks every submission got full marks both ways.
     .venv/bin/python tools/benchmark_grading.py [--assignment a2_rnn_vs_lstm_stability]
         [--submissions 30] [--jobs 2] [--skip-plain]
 
-Target (issue 4): 30 submissions of the stability assignment in <= 5 minutes on 2 cores.
+Target (issue 10): 30 correct submissions of the stability assignment in <= 240 s on 2 cores.
+Per submission it also prints the time split into kernel start-up (start, first reply, guard
+set-up), kernel (the student's cells) and verdict (probes, comparisons; the test cells), and the
+peak memory of the grading worker and of the kernel.
 No assertions on time: this prints figures for the note.
 """
 from __future__ import annotations
@@ -90,6 +93,25 @@ def full_autograded_marks(course: Path, assignment: str) -> int:
                    for sub in gb.find_assignment(assignment).submissions)
 
 
+def per_submission_split(results: dict) -> dict:
+    """Mean and max over submissions of: total, start-up, kernel and verdict seconds; the grading
+    worker's and the kernel's peak memory (MB)."""
+    rows = []
+    for result in results.values():
+        timing = {"startup_s": 0.0, "kernel_s": 0.0, "verdict_s": 0.0, "kernel_peak_mb": 0.0}
+        for nb in result.get("notebooks", {}).values():
+            record = nb.get("record") or {}
+            for key, value in record.get("timing_s", {}).items():
+                timing[f"{key}_s"] += value
+            peak = record.get("cgroup_stats", {}).get("peak_memory_mb") or 0
+            timing["kernel_peak_mb"] = max(timing["kernel_peak_mb"], peak)
+        rows.append({"total_s": result.get("seconds", 0.0), **timing,
+                     "worker_peak_mb": result.get("worker_peak_mb", 0.0)})
+    return {key: {"mean": round(sum(r[key] for r in rows) / max(1, len(rows)), 2),
+                  "max": round(max((r[key] for r in rows), default=0.0), 2)}
+            for key in (rows[0] if rows else {})}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="a2_rnn_vs_lstm_stability")
@@ -108,12 +130,14 @@ def main() -> int:
         plain_copy = base / "plain"
         shutil.copytree(course, plain_copy)
         started = time.monotonic()
-        runner.Batch(course, args.assignment, jobs=args.jobs).run()
+        outcome = runner.Batch(course, args.assignment, jobs=args.jobs).run()
         sandboxed_s = time.monotonic() - started
+        split = per_submission_split(outcome["results"])
         figures = {"assignment": args.assignment, "submissions": args.submissions,
                    "jobs": args.jobs, "sandboxed_seconds": round(sandboxed_s, 1),
                    "sandboxed_per_minute": round(args.submissions / sandboxed_s * 60, 2),
-                   "sandboxed_full_marks": full_autograded_marks(course, args.assignment)}
+                   "sandboxed_full_marks": full_autograded_marks(course, args.assignment),
+                   "per_submission": split}
         if not args.skip_plain:
             plain_s = plain_nbgrader(plain_copy, args.assignment)
             figures.update(plain_seconds=round(plain_s, 1),
@@ -123,6 +147,8 @@ def main() -> int:
         print(f"sandboxed, {args.jobs} workers: {figures['sandboxed_per_minute']} submissions/min "
               f"({figures['sandboxed_seconds']} s for {args.submissions}; "
               f"{figures['sandboxed_full_marks']} with every autograded point)")
+        print("per submission (mean / max over the batch): " + "; ".join(
+            f"{key} {value['mean']} / {value['max']}" for key, value in split.items()))
         if "plain_seconds" in figures:
             print(f"plain nbgrader autograde:  {figures['plain_per_minute']} submissions/min "
                   f"({figures['plain_seconds']} s; {figures['plain_full_marks']} with every autograded point)")

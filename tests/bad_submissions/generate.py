@@ -23,23 +23,42 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ASSIGNMENT = "tiny"
 FULL = {"test_add": 1.0, "test_mean": 2.0, "test_square": 1.0}
+ZERO = {k: 0.0 for k in FULL}
 MARKER = "grading-suite-detached-child"
+SECRET = "grading-suite-secret-7f3a"  # put in the grader's environment as TF_API_TOKEN
+HIDDEN_MARK = "add(-7, 7)"  # a hidden test's expression: it must never reach stdout or feedback
+# the fixture reserves one course function for this assignment (own work)
+# folder names under submitted/ that must be rejected before any work (globs, options, newlines,
+# formulas, HTML); each holds a correct submission that must never be graded or touch anyone else
+BAD_IDS = ["*", "own_modul?", "-h", "new\nline", "=1+1", "<img src=x onerror=alert(1)>", "a b", "[ab]"]
+RESERVED = {ASSIGNMENT: {"lstm_course.stability": ["spread"]}}
 
 ANSWERS = {
     "answer_add": "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n",
     "answer_mean": ("def mean(values):\n    ### BEGIN SOLUTION\n    return float(np.mean(values))\n"
                     "    ### END SOLUTION\n"),
-    "answer_square": ("def square_list(n):\n    ### BEGIN SOLUTION\n    return [i * i for i in range(n)]\n"
-                      "    ### END SOLUTION\n"),
+    "answer_square": ("def square_list(n):\n    ### BEGIN SOLUTION\n    if n < 0:\n"
+                      "        raise ValueError('n must not be negative')\n"
+                      "    return [i * i for i in range(n)]\n    ### END SOLUTION\n"),
 }
+IMPORT = "from lstm_course.expectations import expect\n"
 TESTS = {
-    "test_add": ("assert add(2, 3) == 5, 'add(2, 3) should be 5'\n"
-                 "### BEGIN HIDDEN TESTS\nassert add(-7, 7) == 0\n### END HIDDEN TESTS\n"),
-    "test_mean": ("assert np.allclose(mean([1, 2, 3]), 2.0)\n"
-                  "### BEGIN HIDDEN TESTS\nassert np.allclose(mean([0, 10]), 5.0)\n"
+    "test_add": (IMPORT + "expect('add(2, 3)', equals=5, hint='add(a, b) returns the sum of a and b')\n"
+                 "### BEGIN HIDDEN TESTS\n"
+                 f"expect('{HIDDEN_MARK}', equals=0, hint='negative numbers add like any others')\n"
+                 "### END HIDDEN TESTS\n"),
+    "test_mean": (IMPORT + "expect('mean([1, 2, 3])', close=2.0, hint='the mean is the sum over the count')\n"
+                  "expect('type(mean([1, 2])).__name__', equals='float', hint='return a Python float')\n"
+                  "### BEGIN HIDDEN TESTS\n"
+                  "expect('mean([0, 10])', close=5.0, hint='the mean is the sum over the count',\n"
+                  "       mistakes=[(0.0, 'mean() returns 0 whatever the values: is the result computed?')])\n"
                   "### END HIDDEN TESTS\n"),
-    "test_square": ("assert square_list(4) == [0, 1, 4, 9]\n"
-                    "### BEGIN HIDDEN TESTS\nassert square_list(0) == []\n### END HIDDEN TESTS\n"),
+    "test_square": (IMPORT + "expect('square_list(4)', equals=[0, 1, 4, 9], hint='squares of 0 .. n-1')\n"
+                    "### BEGIN HIDDEN TESTS\n"
+                    "expect('square_list(0)', equals=[], hint='n = 0 gives an empty list')\n"
+                    "expect('square_list(-1)', raises='ValueError', message_has=['negative'],\n"
+                    "       hint='a negative n must raise ValueError saying it is negative')\n"
+                    "### END HIDDEN TESTS\n"),
 }
 POINTS = {"test_add": 1, "test_mean": 2, "test_square": 1}
 ORDER = ["answer_add", "test_add", "answer_mean", "test_mean", "answer_square", "test_square"]
@@ -88,9 +107,56 @@ class Case:
     files: dict = field(default_factory=dict)  # extra files submitted next to the notebook
 
 
+WRONG = {"answer_add": "def add(a, b):\n    return a - b\n",
+         "answer_mean": "def mean(values):\n    return 0.0\n",
+         "answer_square": "def square_list(n):\n    return [i * 2 for i in range(n)]\n"}
+
+XSS = "<script>window.__xss = (window.__xss || 0) + 1</script>"
+XSS_IMG = "<img src=x onerror=\"window.__xss = (window.__xss || 0) + 1\">"
+XSS_CODE = (
+    "from IPython.display import display, HTML, Javascript, SVG, Markdown\n"
+    f"display(HTML({XSS!r} + {XSS_IMG!r}))\n"
+    "display(Javascript('window.__xss = (window.__xss || 0) + 1'))\n"
+    "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>window.__xss = 1</script></svg>'))\n"
+    "display(Markdown('[click](javascript:window.__xss=1) ' + " + repr(XSS_IMG) + "))\n"
+    "display({'text/html': '<iframe srcdoc=\"<script>parent.__xss=1</script>\"></iframe>', "
+    "'text/plain': 'x'}, raw=True)\n")
+
+
+def _add_xss_cells(nb):
+    nb["cells"].insert(1, {"cell_type": "markdown", "id": "xss-md", "metadata": {},
+                           "source": f"# Notes {XSS}\n\n{XSS_IMG}\n\n[link](javascript:window.__xss=1)\n"})
+    nb["cells"].insert(2, {"cell_type": "raw", "id": "xss-raw",
+                           "metadata": {"format": "text/html"}, "source": XSS + XSS_IMG})
+    nb["cells"].insert(3, {"cell_type": "markdown", "id": "xss-att", "metadata": {},
+                           "attachments": {"a.svg": {"image/svg+xml":
+                               "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxzY3JpcHQ+d2luZG93Ll9feHNzPTE8L3NjcmlwdD48L3N2Zz4="}},
+                           "source": "![a](attachment:a.svg)"})
+    nb["metadata"]["title"] = "</title>" + XSS
+
+
+def _reflag(nb, grade_id, markdown=False):
+    cell = nb["cells"][_find(nb, grade_id)]
+    cell["metadata"]["nbgrader"].update(solution=True, locked=False, grade=True)
+    cell["source"] = "# my notes\n"
+    if markdown:
+        cell["cell_type"] = "markdown"
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+
+
+def _duplicate_test(nb):
+    index = _find(nb, "test_add")
+    first = json.loads(json.dumps(nb["cells"][index]))
+    second = json.loads(json.dumps(first))
+    first["id"], second["id"] = "dup-1", "dup-2"
+    second["source"] = "pass\n"
+    nb["cells"][index + 1:index + 1] = [first, second]
+
+
 def cases(paths: dict) -> list[Case]:
     """Every submission of the suite. ``paths`` names files the attacks try to reach."""
-    wrong_mean = "def mean(values):\n    return 0.0\n"
+    wrong_mean = WRONG["answer_mean"]
     probe_files = json.dumps([paths["source_notebook"], paths["gradebook"],
                               paths["other_submission"], paths["course_dir"]])
     read_attempt = (
@@ -237,28 +303,28 @@ def cases(paths: dict) -> list[Case]:
              {**FULL, "test_mean": 0.0},
              answers={"answer_mean": wrong_mean + "np.allclose = lambda *args, **kwargs: True\n"}),
         Case("racing_thread", "wrong mean; a background thread keeps planting an np.allclose "
-             "that says yes once and then removes itself: no later test can be trusted",
-             {**FULL, "test_mean": 0.0, "test_square": 0.0},
+             "that says yes once and then removes itself (the verdicts are outside: it changes nothing)",
+             {**FULL, "test_mean": 0.0},
              answers={"answer_mean": wrong_mean +
                       "import threading, time\n_real = np.allclose\n"
                       "def _fake(*args, **kwargs):\n    np.allclose = _real\n    return True\n"
                       "def _plant():\n    while True:\n        np.allclose = _fake\n"
                       "        time.sleep(0.001)\n"
                       "threading.Thread(target=_plant, daemon=True).start()\n"}),
-        Case("replace_guard", "correct answers, but the grader's integrity guard is swapped for "
-             "one that always reports 'clean': the next test cannot be trusted and fails",
-             {**FULL, "test_square": 0.0},
+        Case("replace_guard", "correct answers, and the in-kernel guard (telemetry only) swapped "
+             "for one that always reports 'clean': no effect on any verdict", FULL,
              extra_cells=[("answer_square",
                            "import sys\n_g = sys.modules.get('_grading_guard')\n"
                            "if _g is not None:\n"
                            "    _g.check = lambda phase: {'phase': phase, 'changed': [], 'foreign': []}\n")]),
         Case("fake_guard_report", "wrong mean with np.allclose patched, and IPython's text "
-             "formatter rigged so the guard's answer always reads 'clean'", {**FULL, "test_mean": 0.0},
+             "formatter rigged so the guard's answer always reads 'clean': every later probe "
+             "answer is then that text, not probe data", {**FULL, "test_mean": 0.0, "test_square": 0.0},
              answers={"answer_mean": wrong_mean + "np.allclose = lambda *args, **kwargs: True\n"
                       "import json\nclean = '{\"phase\": \"after\", \"changed\": [], \"foreign\": []}'\n"
                       "get_ipython().display_formatter.formatters['text/plain'].for_type("
                       "str, lambda obj, p, cycle: p.text(repr(clean)))\n"}),
-        Case("always_equal", "square_list returns an object whose == is always true",
+        Case("always_equal", "square_list returns an object whose == is always true (no plain value)",
              {**FULL, "test_square": 0.0},
              answers={"answer_square": "class Anything:\n    def __eq__(self, other):\n"
                       "        return True\n\ndef square_list(n):\n    return Anything()\n"}),
@@ -274,6 +340,166 @@ def cases(paths: dict) -> list[Case]:
                            "This TensorFlow binary is optimized...\\n')\n"
                            "    print('W tensorflow warning', file=sys.stderr)\n"
                            "    return _plain_add(a, b)\n")]),
+        # --- the four forged passes of issue 10 (each with wrong answers) -----------------------
+        Case("rewrite_test_cells", "wrong answers, and the kernel's execute_request handler wrapped to "
+             "turn every later cell into `pass` and answer any user expression with a PASS-looking value",
+             ZERO, answers={**WRONG, "answer_square": WRONG["answer_square"] + (
+                 "ip = get_ipython()\nkernel = ip.kernel\n_orig = kernel.shell_handlers['execute_request']\n"
+                 "async def _forged(stream, ident, parent):\n"
+                 "    parent['content']['code'] = 'pass'\n"
+                 "    parent['content']['user_expressions'] = {k: repr('5') for k in "
+                 "parent['content'].get('user_expressions', {})}\n"
+                 "    return await _orig(stream, ident, parent)\n"
+                 "kernel.shell_handlers['execute_request'] = _forged\n")}),
+        Case("guard_code_swap", "wrong mean, and the in-kernel guard's check() given new code",
+             {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": WRONG["answer_mean"] +
+                      "import sys\n_g = sys.modules.get('_grading_guard')\n"
+                      "if _g is not None:\n"
+                      "    _g.check.__code__ = (lambda phase: {'phase': phase, 'changed': [], "
+                      "'foreign': []}).__code__\n"}),
+        Case("exec_always_equal_list", "square_list returns an always-equal list subclass defined "
+             "inside exec() (file name <string>)", {**FULL, "test_square": 0.0},
+             answers={"answer_square": "exec('class L(list):\\n    def __eq__(self, other):\\n"
+                      "        return True\\n    __hash__ = None\\n', globals())\n"
+                      "def square_list(n):\n    return L()\n"}),
+        Case("callable_isclose", "wrong mean, and a callable object in place of "
+             "numpy._core.numeric.isclose and np.allclose", {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": WRONG["answer_mean"] +
+                      "import numpy._core.numeric as _n\nclass _Yes:\n"
+                      "    def __call__(self, *a, **k):\n        return True\n"
+                      "_n.isclose = _Yes()\nnp.isclose = _Yes()\nnp.allclose = _Yes()\n"}),
+        # --- forging the probe channel: only data can be forged, and the hidden values are unknown
+        Case("forge_probe_json", "wrong answers; probe_json replaced to answer every probe with the "
+             "visible tests' values", ZERO,
+             answers={**WRONG, "answer_square": WRONG["answer_square"] +
+                      "import lstm_course.expectations as _e\n"
+                      "_visible = {'add(2, 3)': '5', 'mean([1, 2, 3])': '2.0', "
+                      "'type(mean([1, 2])).__name__': '\"float\"', 'square_list(4)': '[0,1,4,9]'}\n"
+                      "_e.probe_json = lambda expression, limit=0: _visible.get(expression, '0')\n"}),
+        Case("forge_formatter", "wrong answers; IPython's text formatter for str rigged to turn "
+             "every probe answer into 5", ZERO,
+             answers={**WRONG, "answer_square": WRONG["answer_square"] +
+                      "get_ipython().display_formatter.formatters['text/plain'].for_type("
+                      "str, lambda obj, p, cycle: p.text(repr('5')))\n"}),
+        Case("probe_garbage", "wrong answers; every probe answered with malformed or huge data",
+             ZERO, answers={**WRONG, "answer_square": WRONG["answer_square"] +
+                            "import lstm_course.expectations as _e\n"
+                            "_e.probe_json = lambda expression, limit=0: '{\"__evil__\": 1}' "
+                            "if 'add' in expression else 'x' * 50_000_000\n"}),
+        Case("history_leak", "correct; add() prints In[-1] and the calling frames' expressions "
+             "and keeps them; a later cell prints what it kept: the hidden tests must not show",
+             FULL, answers={"answer_add": "import sys\n_seen = []\ndef add(a, b):\n"
+                            "    ip = get_ipython()\n    print('LEAK', ip.user_ns['In'][-1:])\n"
+                            "    frame = sys._getframe(1)\n"
+                            "    while frame is not None:\n"
+                            "        _seen.append(str(frame.f_locals.get('expression')))\n"
+                            "        print('LEAK', frame.f_code.co_name, _seen[-1])\n"
+                            "        frame = frame.f_back\n"
+                            "    return a + b\n"},
+             extra_cells=[("test_add", "print('LATER', _seen)\n")]),
+        # --- output floods of every message type ------------------------------------------------
+        Case("display_update_flood", "correct; 3,000 update_display_data messages of 100 KB each",
+             FULL, extra_cells=[("answer_add",
+                                 "from IPython.display import display, update_display\n"
+                                 "display('start', display_id='flood')\n"
+                                 "for i in range(3000):\n"
+                                 "    update_display({'text/plain': str(i) * 100_000}, raw=True, "
+                                 "display_id='flood')\n")]),
+        Case("comm_flood", "correct; 3,000 comm messages of 100 KB each", FULL,
+             extra_cells=[("answer_add",
+                           "import comm\nc = comm.create_comm(target_name='jupyter.widget', "
+                           "data={'state': {'x': 'y'}})\n"
+                           "for i in range(3000):\n"
+                           "    c.send({'method': 'update', 'state': {'v': 'z' * 100_000}})\n")]),
+        Case("error_flood", "correct; 300 error outputs of 100 KB each", FULL,
+             extra_cells=[("answer_add",
+                           "ip = get_ipython()\n"
+                           "for i in range(300):\n"
+                           "    try:\n        raise ValueError('e' * 100_000)\n"
+                           "    except ValueError:\n        ip.showtraceback()\n")]),
+        Case("one_huge_message", "correct; one 200 MB print", FULL,
+             extra_cells=[("answer_add", "print('x' * 200_000_000)\n")]),
+        # --- environment and descriptors ----------------------------------------------------------
+        Case("environment", "correct; prints the environment (a TF_API_TOKEN secret must not be "
+             "there)", FULL, extra_cells=[("answer_add",
+                                           "import os\nfor k, v in sorted(os.environ.items()):\n"
+                                           "    print(k, '=', v)\n")]),
+        Case("descriptors", "correct; lists where each of its descriptors leads, and writes to "
+             "stdout and stderr at the file-descriptor level", FULL, extra_cells=[("answer_add",
+                 "import os\nfor fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):\n"
+                 "    try:\n        print('FD', fd, os.readlink(f'/proc/self/fd/{fd}'))\n"
+                 "    except OSError:\n        pass\n"
+                 "for fd in (1, 2):\n    os.write(fd, b'FD-ESCAPE\\n')\n")]),
+        # --- robustness ---------------------------------------------------------------------------
+        Case("reflag_test_cell", "correct; the mean test cell re-flagged as an answer cell",
+             FULL, mutate=lambda nb: _reflag(nb, "test_mean")),
+        Case("reflag_wrong", "wrong mean; the mean test cell re-flagged as an answer cell and "
+             "turned into Markdown", {**FULL, "test_mean": 0.0}, answers={"answer_mean": WRONG["answer_mean"]},
+             mutate=lambda nb: _reflag(nb, "test_mean", markdown=True)),
+        Case("delete_answer_and_test", "the mean answer AND test cells deleted (neighbours)",
+             {**FULL, "test_mean": 0.0},
+             mutate=lambda nb: (_drop_cell(nb, "test_mean"), _drop_cell(nb, "answer_mean"))),
+        Case("duplicate_test_cell", "correct; the add test cell copied twice, one copy edited",
+             FULL, mutate=_duplicate_test),
+        Case("huge_notebook", "50,000 cells: refused quickly with the reason", ZERO,
+             mutate=lambda nb: nb["cells"].extend(
+                 {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+                  "outputs": [], "source": "x = 1"} for i in range(50_000))),
+        # --- stored XSS (every field a student controls that reaches HTML) ---------------------------
+        Case("xss", "correct; script payloads in Markdown, raw cells, HTML/JS/SVG/Markdown outputs "
+             "and an attachment", FULL, extra_cells=[("answer_add", XSS_CODE)],
+             mutate=_add_xss_cells),
+        # --- own work -----------------------------------------------------------------------------
+        Case("reserved_import", "mean written with the reserved lstm_course.stability.spread "
+             "imported: that part scores 0, the reason is reported", {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": "from lstm_course.stability import spread\n"
+                      "def mean(values):\n    return float(np.mean(values))\n"}),
+        Case("reserved_getattr", "the reserved function reached with importlib + getattr",
+             {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": "import importlib\n"
+                      "_s = getattr(importlib.import_module('lstm_course.stability'), 'spread')\n"
+                      "def mean(values):\n    return float(np.mean(values))\n"}),
+        # --- honest but unusual code: never loses a point ------------------------------------------
+        Case("dataclass", "correct; mean built on a dataclass (which defines __eq__)", FULL,
+             answers={"answer_mean": "from dataclasses import dataclass\n@dataclass(order=True)\n"
+                      "class Stats:\n    total: float\n    count: int\n"
+                      "def mean(values):\n    s = Stats(float(np.sum(values)), len(values))\n"
+                      "    return s.total / s.count\n"}),
+        Case("comparison_class", "correct; a helper class defining __lt__ and __eq__", FULL,
+             answers={"answer_square": "class Sq:\n    def __init__(self, v):\n        self.v = v\n"
+                      "    def __lt__(self, other):\n        return self.v < other.v\n"
+                      "    def __eq__(self, other):\n        return self.v == other.v\n"
+                      "def square_list(n):\n    if n < 0:\n"
+                      "        raise ValueError('n must not be negative')\n"
+                      "    return [s.v for s in sorted(Sq(i * i) for i in range(n))]\n"}),
+        Case("daemon_thread", "correct; a daemon thread keeps running", FULL,
+             extra_cells=[("answer_add", "import threading, time\n"
+                           "def _tick():\n    while True:\n        time.sleep(0.05)\n"
+                           "threading.Thread(target=_tick, daemon=True).start()\n")]),
+        Case("showwarning_hook", "correct; a warnings.showwarning hook and a warning in mean",
+             FULL, answers={"answer_mean": "import warnings\n"
+                            "def _show(message, category, filename, lineno, file=None, line=None):\n"
+                            "    print('warning:', message)\n"
+                            "warnings.showwarning = _show\n"
+                            "def mean(values):\n    warnings.warn('computing a mean')\n"
+                            "    return float(np.mean(values))\n"}),
+        Case("multiprocessing_pool", "correct; square_list uses multiprocessing.Pool", FULL,
+             answers={"answer_square": "import multiprocessing\n"
+                      "def _sq(i):\n    return i * i\n"
+                      "def square_list(n):\n    if n < 0:\n"
+                      "        raise ValueError('n must not be negative')\n"
+                      "    with multiprocessing.Pool(2) as pool:\n"
+                      "        return pool.map(_sq, range(n))\n"}),
+        Case("numpy_submodules", "correct; mean via numpy.linalg, numpy.random and "
+             "numpy.lib.stride_tricks", FULL,
+             answers={"answer_mean": "import numpy.linalg, numpy.random\n"
+                      "from numpy.lib.stride_tricks import sliding_window_view\n"
+                      "def mean(values):\n    v = np.asarray(values, dtype=float)\n"
+                      "    _ = np.random.default_rng(0).normal(size=2)\n"
+                      "    ones = np.ones_like(v)\n"
+                      "    _ = sliding_window_view(v, 1)\n"
+                      "    return float(v @ ones / np.linalg.norm(ones) ** 2)\n"}),
     ]
 
 
@@ -315,6 +541,12 @@ def build_course(course_dir: Path, port: int, only: list[str] | None = None) -> 
     (course_dir / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'safety-suite'\n"
         "c.Execute.timeout = 10\n"
+        f"c.SandboxedExecute.reserved_functions = {RESERVED!r}\n"
+        "from nbgrader.preprocessors import GetGrades\n"
+        "from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor\n"
+        "from lstm_course.nbgrader_plugins import HideHiddenTestsInFeedback\n"
+        "c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestsInFeedback, "
+        "CSSHTMLHeaderPreprocessor]\n"
         "c.ClearSolutions.code_stub = {'python': 'raise NotImplementedError()'}\n")
     nbformat.write(source_notebook(), course_dir / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT,
@@ -353,6 +585,13 @@ def build_course(course_dir: Path, port: int, only: list[str] | None = None) -> 
         if case.mutate is not None:
             case.mutate(nb)
         (target / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nb, indent=1))
+    if only is None or "correct" in only:
+        correct = (course_dir / "submitted" / "correct" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+        for bad in BAD_IDS:
+            target = course_dir / "submitted" / bad / ASSIGNMENT
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
+            (target / f"{ASSIGNMENT}.ipynb").write_text(correct)
     return chosen
 
 

@@ -1,0 +1,80 @@
+"""The sandboxed grader on a real assignment (a1, NumPy + one Keras comparison): a correct
+submission keeps every autograded point, an answer that only imports the course's reference
+`lstm_step` scores 0 on exactly the lstm_step part (status own-work, reason reported), and the
+untouched release scores 0. Built from solutions/ as `tools/benchmark_grading.py` builds its course.
+
+Needs root + bubblewrap (skipped with the reason otherwise; under CI=1 a skip fails).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from grading import runner, sandbox  # noqa: E402
+
+# one batch grades every case in the module fixture: on 2 busy cores that can take longer than
+# the suite-wide 900 s per test (pyproject.toml), so these tests get their own bound
+pytestmark = [pytest.mark.xdist_group("grading-sandbox"), pytest.mark.timeout(3000)]
+ASSIGNMENT = "a1_lstm_concepts"
+PROBE = sandbox.probe()
+
+
+def _cells(nb: dict) -> dict:
+    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if not PROBE.ok:
+        pytest.skip("sandbox unavailable here: " + "; ".join(PROBE.reasons))
+    import benchmark_grading
+
+    course = benchmark_grading.build_course(tmp_path_factory.mktemp("real"), ASSIGNMENT, 3)
+    submitted = course / "submitted"
+    names = {"student00": "correct", "student01": "import_only", "student02": "untouched"}
+    for old, new in names.items():
+        (submitted / old).rename(submitted / new)
+    notebook = submitted / "import_only" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = json.loads(notebook.read_text())
+    _cells(nb)["a1_lstm_step_answer"]["source"] = "from lstm_course.numpy_lstm import lstm_step\n"
+    notebook.write_text(json.dumps(nb))
+    release = next(course / name / ASSIGNMENT for name in ("assignments", "release")
+                   if (course / name / ASSIGNMENT).is_dir())
+    (submitted / "untouched" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text(
+        (release / f"{ASSIGNMENT}.ipynb").read_text())
+    outcome = runner.Batch(course, ASSIGNMENT, jobs=2,
+                           limits={"notebook_time_limit": 600, "scratch_mb": 256}).run()
+    return outcome["results"]
+
+
+def _auto(result) -> dict:
+    cells = result["notebooks"][ASSIGNMENT]["cells"]
+    return {k: c for k, c in cells.items() if c["auto"]}
+
+
+def test_correct_submission_keeps_every_autograded_point(graded):
+    result = graded["correct"]
+    assert result["status"] == "graded", result.get("error")
+    for grade_id, cell in _auto(result).items():
+        assert cell["status"] == "passed" and cell["points"] == cell["max_points"], (grade_id, cell)
+
+
+def test_import_only_answer_scores_zero_on_exactly_its_part(graded):
+    cells = _auto(graded["import_only"])
+    own = {k for k, c in cells.items() if c["status"] == "own-work"}
+    assert own == {k for k in cells if k.startswith("a1_lstm_step_")} and own
+    assert all(cells[k]["points"] == 0 and "lstm_step" in cells[k]["hint"] for k in own)
+    assert all(c["status"] == "passed" for k, c in cells.items() if k not in own)
+
+
+def test_untouched_release_scores_zero(graded):
+    cells = _auto(graded["untouched"])
+    assert cells and all(c["points"] == 0 and c["status"] != "passed" for c in cells.values())

@@ -1,0 +1,305 @@
+"""The grader's trusted side, without root or a kernel: verdicts from fake kernel replies, the
+repair of tampered notebooks, sanitising, student ids, report escaping, the kernel's package copy,
+its environment and its descriptors."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbgrader.utils import determine_grade
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grading import course_copy, repair, report, sandbox, sanitize, students, verdict  # noqa: E402
+from lstm_course.expectations import encode_json, parse_test_cell  # noqa: E402
+
+CELL = '''from lstm_course.expectations import expect
+expect("f(1)", equals=[0, 1], hint="zeros on the left", mistakes=[([1, 0], "post-padding")])
+### BEGIN HIDDEN TESTS
+expect("f(-1)", raises="ValueError", message_has=["negative"], hint="a negative input must raise")
+expect("g()", close=0.5, atol=1e-3, hint="half")
+### END HIDDEN TESTS
+'''
+SPECS = parse_test_cell(CELL)
+
+
+def reply(text_plain=None, *, status="ok", expr_status="ok", content=None):
+    """A fake execute_reply as ipykernel sends it for a probe."""
+    if content is not None:
+        return {"content": content}
+    expressions = {verdict.PROBE_NAME: {"status": expr_status, "data": {"text/plain": text_plain},
+                                        "metadata": {}}}
+    return {"content": {"status": status, "user_expressions": expressions}}
+
+
+def answer(value) -> dict:
+    """The reply an honest kernel gives: the repr of probe_json's JSON text."""
+    return reply(repr(encode_json(value)))
+
+
+def grade(specs, replies, points=2.0):
+    """Verdict outputs in a graded cell, scored by nbgrader's own determine_grade."""
+    judged = verdict.judge(specs, [verdict.read_probe_reply(r) for r in replies])
+    cell = new_code_cell(CELL, metadata={"nbgrader": {"grade": True, "solution": False,
+                                                      "points": points, "grade_id": "t"}})
+    cell.outputs = verdict.verdict_outputs(specs, judged)
+    return judged, cell, determine_grade(cell)[0]
+
+
+def test_probe_request_sends_only_the_expression():
+    request = verdict.probe_request("f(-1)")
+    assert request["code"] == "" and request["silent"] and not request["store_history"]
+    sent = json.dumps(request)
+    assert "f(-1)" in sent
+    for secret in ("negative", "ValueError", "raises", "hint", "0.5", "BEGIN HIDDEN"):
+        assert secret not in sent
+
+
+def test_all_correct_scores_full_points():
+    raised = ValueError("n must not be negative")
+    judged, cell, points = grade(SPECS, [answer([0, 1]), answer(raised), answer(0.5004)])
+    assert judged.passed and points == 2.0
+    text = json.dumps(cell.outputs)
+    assert "PASS: f(1)" in text and "hidden check 2" in text and "f(-1)" not in text
+
+
+def test_one_wrong_value_scores_zero_with_the_mistake_hint():
+    judged, cell, points = grade(SPECS, [answer([1, 0]), answer(ValueError("negative")), answer(0.5)])
+    assert not judged.passed and points == 0
+    assert judged.hint == "post-padding"
+    assert cell.outputs[0]["output_type"] == "error"
+
+
+def test_hidden_failure_does_not_echo_the_students_message():
+    judged, cell, points = grade(SPECS, [answer([0, 1]), answer(KeyError("secret input -1")), answer(0.5)])
+    assert points == 0 and "secret input" not in json.dumps(cell.outputs)
+    assert "KeyError" in judged.hint
+
+
+@pytest.mark.parametrize("bad", [
+    None,  # no reply (timeout)
+    reply(content={"status": "error", "ename": "X"}),
+    reply("'5'", expr_status="error"),
+    reply(None),
+    reply("5"),  # a number, not the JSON text
+    reply("'{\"__evil__\": 1}'"),
+    reply(repr("x" * (verdict.MAX_REPLY_CHARS + 10))),
+    reply("__import__('os').system('echo hacked')"),
+    reply(content={"status": "ok", "user_expressions": "nope"}),
+])
+def test_forged_or_broken_replies_never_pass(bad):
+    value = verdict.read_probe_reply(bad)
+    judged = verdict.judge(SPECS[:1], [value])
+    assert not judged.passed
+
+
+def test_forged_value_for_a_visible_test_cannot_pass_the_hidden_ones():
+    """A kernel that answers every probe with the visible test's value (it knows only that)."""
+    forged = answer([0, 1])
+    judged, _, points = grade(SPECS, [forged, forged, forged])
+    assert points == 0 and [c.passed for c in judged.checks] == [True, False, False]
+
+
+def test_always_equal_and_opaque_objects_fail():
+    class Anything(list):
+        def __eq__(self, other):
+            return True
+
+    assert not verdict.judge(SPECS[:1], [verdict.read_probe_reply(answer(Anything()))]).passed
+    assert not verdict.judge(SPECS[:1], [verdict.read_probe_reply(answer(object()))]).passed
+
+
+def test_legacy_assert_cells_are_refused_by_name():
+    with pytest.raises(verdict.LegacyTestCell, match="test cell 'test_mean' of notebook 'a2'"):
+        verdict.specs_for("assert mean([1]) == 1\n", "test_mean", "a2")
+
+
+# ------------------------------------------------------------------------- repair of tampering
+def released():
+    def cell(name, kind, source, grade, solution, locked, points=None):
+        return repair.ReleasedCell(name, kind, source, locked, "sum", grade, solution, False, points)
+    return [cell("answer_a", "code", "raise NotImplementedError()", False, True, False),
+            cell("test_a", "code", CELL, True, False, True, 2.0),
+            cell("answer_b", "code", "raise NotImplementedError()", False, True, False),
+            cell("test_b", "code", CELL, True, False, True, 1.0)]
+
+
+def submitted():
+    cells = []
+    for r in released():
+        meta = {"nbgrader": r.metadata()}
+        source = r.source if not r.solution else "def f(x): return x"
+        if r.is_test:
+            source = source.split("### BEGIN")[0]
+        cells.append(new_code_cell(source, metadata=meta))
+    return new_notebook(cells=cells)
+
+
+def ids(nb):
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+
+
+def test_untouched_submission_needs_no_repair_but_gets_the_hidden_tests_back():
+    nb = submitted()
+    assert repair.repair(nb, released()) == []
+    assert "BEGIN HIDDEN" in nb.cells[1].source
+
+
+def test_reflagged_and_retyped_test_cells_are_restored():
+    nb = submitted()
+    nb.cells[1].metadata["nbgrader"].update(solution=True, locked=False)
+    nb.cells[3] = new_markdown_cell("notes", metadata=nb.cells[3].metadata)
+    changes = repair.repair(nb, released())
+    assert any("test_a's nbgrader metadata was changed" in c for c in changes)
+    assert any("test_b was turned into a markdown cell" in c for c in changes)
+    for index in (1, 3):
+        assert nb.cells[index].cell_type == "code" and nb.cells[index].source == CELL
+        assert nb.cells[index].metadata["nbgrader"]["solution"] is False
+    assert nb.cells[1].metadata["nbgrader"]["points"] == 2.0
+
+
+def test_deleted_neighbours_come_back_in_release_order():
+    nb = submitted()
+    del nb.cells[1:3]  # test_a and answer_b
+    changes = repair.repair(nb, released())
+    assert ids(nb) == ["answer_a", "test_a", "answer_b", "test_b"]
+    assert len([c for c in changes if "was deleted" in c]) == 2
+    nbformat.validate(nb)
+
+
+def test_copies_and_unknown_ids_become_ordinary_cells():
+    nb = submitted()
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[1])))
+    stranger = new_code_cell("x = 1", metadata={"nbgrader": {"grade": True, "grade_id": "evil",
+                                                             "points": 100, "solution": False}})
+    nb.cells[2:2] = [copy, stranger]
+    changes = repair.repair(nb, released())
+    assert ids(nb) == ["answer_a", "test_a", None, None, "answer_b", "test_b"]
+    assert any("second copy" in c for c in changes) and any("'evil'" in c for c in changes)
+
+
+# ------------------------------------------------------------------------------ sanitising
+def test_sanitiser_removes_every_script_vector():
+    payload = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    nb = new_notebook(cells=[
+        new_markdown_cell(f"# Title\n\n{payload}\n\n[x](javascript:alert(1))\n\n```\na\n\nb\n```"),
+        nbformat.v4.new_raw_cell(payload, metadata={"format": "text/html"}),
+        new_code_cell("x", outputs=[new_output("display_data", data={
+            "text/html": payload + "<b>kept</b>", "application/javascript": "alert(1)",
+            "image/svg+xml": "<svg><script>alert(1)</script></svg>",
+            "text/markdown": "[y](javascript:alert(1))", "image/png": "not base64!"})]),
+    ])
+    nb.metadata["title"] = payload
+    found = sanitize.clean_notebook(nb)
+    text = json.dumps(nb).lower()
+    for bad in ("<script", "onerror", "javascript:", "<svg", "not base64"):
+        assert bad not in text, bad
+    assert "<b>kept</b>" in text and "title" in nb.cells[0].source.lower()
+    assert found
+
+
+def test_plain_markdown_is_left_as_written():
+    nb = new_notebook(cells=[new_markdown_cell("Just **bold** prose, 3 > 2.")])
+    sanitize.clean_notebook(nb)
+    assert nb.cells[0].source == "Just **bold** prose, 3 > 2."
+
+
+# ----------------------------------------------------------------------- ids, CSV, Markdown
+@pytest.mark.parametrize("student", ["*", "own_modul?", "-h", "a\nb", "=1+1", "<b>x</b>", "a/b",
+                                     "", "a b", "[ab]", "x" * 65, "a..b", ".hidden"])
+def test_unsafe_ids_are_rejected(student):
+    assert "rejected" in students.id_problem(student)
+
+
+@pytest.mark.parametrize("student", ["alice", "bob.smith", "s1234567", "jane_doe-2", "a@uni.edu"])
+def test_usual_ids_are_accepted(student):
+    assert students.id_problem(student) is None
+
+
+def test_csv_cells_never_start_a_formula():
+    assert [report.csv_cell(v) for v in ["=1+1", "+x", "-h", "@SUM", "ok", 3.0, -1.0]] == \
+        ["'=1+1", "'+x", "'-h", "'@SUM", "ok", 3.0, -1.0]
+
+
+def test_markdown_report_escapes_student_text(tmp_path):
+    result = {"student": "alice", "assignment": "a", "status": "graded", "score": 0, "max_score": 1,
+              "test_cell_changes": ["<script>alert(1)</script> | [x](javascript:1)"],
+              "notebooks": {"a": {"cells": {"t": {"score": 0, "max_score": 1, "status": "failed",
+                                                  "hint": "<img src=x onerror=alert(1)>\n# head"}},
+                                  "record": {"events": ["*bold* `code`"]}}}}
+    text = report.student_report(result)
+    assert "<script>" not in text and "<img" not in text and "](javascript" not in text
+    assert "\n# head" not in text and "\\*bold\\*" in text
+    path = report.write_all(tmp_path, "a", {"alice": {**result, "notebooks": {
+        "a": {**result["notebooks"]["a"], "cells": {"t": {"score": 0, "max_score": 1}}}}}}, tmp_path)
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    assert rows[1][0] == "alice" and not rows[1][-1].startswith(("=", "+", "-", "@"))
+
+
+# -------------------------------------------------------------- the kernel's package, env, fds
+def test_reserved_functions_raise_in_the_kernels_copy(tmp_path):
+    copy = course_copy.build({"lstm_course.stability": ["spread"]}, tmp_path / "lstm_course")
+    code = ("import lstm_course, lstm_course.stability as s\n"
+            "assert lstm_course.__file__.startswith(%r), lstm_course.__file__\n"
+            "print(s.loss_spike([1.0, 2.0, 1.0]) >= 0)\n"
+            "try:\n    s.spread([1, 2])\nexcept RuntimeError as e:\n    print('RAISED', e)\n") % str(tmp_path)
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "True" in run.stdout and "RAISED lstm_course.stability.spread is not available" in run.stdout
+    assert copy.is_dir()
+
+
+def test_environment_passes_by_exact_name_only(monkeypatch):
+    monkeypatch.setenv("TF_API_TOKEN", "secret")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    monkeypatch.setenv("LSTM_COURSE_ANYTHING", "x")
+    env = sandbox.passthrough_env()
+    assert env.get("TF_CPP_MIN_LOG_LEVEL") == "3"
+    assert "TF_API_TOKEN" not in env and "LSTM_COURSE_ANYTHING" not in env
+    assert set(env) <= set(sandbox.PASSTHROUGH_ENV)
+
+
+def test_sandbox_command_has_shm_and_binds_the_package_copy_over_the_real_one(tmp_path):
+    spec = sandbox.SandboxSpec(tmp_path, 61000, sandbox.Limits(), ["/usr"],
+                               overlays=[("/copy/lstm_course", "/real/lstm_course")])
+    cmd = sandbox.bwrap_command(spec, ["python"], {})
+    assert cmd[cmd.index("/dev/shm") - 1] == "--tmpfs"
+    usr, overlay = cmd.index("/usr"), cmd.index("/copy/lstm_course")
+    assert cmd[overlay - 1] == "--ro-bind" and cmd[overlay + 1] == "/real/lstm_course" and overlay > usr
+
+
+def test_kernel_gets_no_descriptor_of_the_grader(tmp_path):
+    """The kernel process starts with stdin/stdout on /dev/null and stderr on a pipe; a log file
+    the grader has open is not among its descriptors."""
+    from jupyter_client.manager import KernelManager  # noqa: F401 - ensures jupyter_client present
+    from grading.kernel import SandboxedKernelManager
+
+    log = open(tmp_path / "worker.log", "w")
+    os.set_inheritable(log.fileno(), True)
+    km = SandboxedKernelManager(kernel_name="python3")
+    km.start_kernel = km.start_kernel  # noqa: PLW0127 - async manager, driven below
+    import asyncio
+
+    async def run():
+        await km.start_kernel()
+        try:
+            pid = km.provisioner.process.pid
+            fds = {int(f): os.readlink(f"/proc/{pid}/fd/{f}") for f in os.listdir(f"/proc/{pid}/fd")}
+            return fds
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    fds = asyncio.run(run())
+    log.close()
+    assert fds[0] == "/dev/null" and fds[1] == "/dev/null" and fds[2].startswith("pipe:")
+    assert not any("worker.log" in target for target in fds.values()), fds
