@@ -58,31 +58,23 @@ def train_over_seeds(cell: str, distance: int, seeds, n_train: int = 800, n_val:
     """
     import time
 
-    from .env import set_seed
     from .long_range import RunResult, make_long_range_data
     from .models import build_sequence_classifier
+    from .seeded import fresh_model_per_seed
 
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    build = dict(cell=cell, vocab_size=vocab_size, seq_len=distance + 1, embed_dim=embed_dim, units=units,
-                 embedding_std=embedding_std, learning_rate=learning_rate)
-    model, optimizer_start, results = None, None, []
-    for seed in seeds:
+
+    def build():
+        return build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units,
+                                         embedding_std=embedding_std, learning_rate=learning_rate)
+
+    results = []
+    for seed, model in fresh_model_per_seed(build, seeds):
         X, y = make_long_range_data(n_train + n_val, distance, vocab_size, seed=10_000 + seed)
-        set_seed(seed)
-        fresh = build_sequence_classifier(**build)
-        if model is None:
-            model = fresh
-            model.optimizer.build(model.trainable_variables)
-            optimizer_start = [variable.numpy() for variable in model.optimizer.variables]
-        else:
-            model.set_weights(fresh.get_weights())
-            for variable, value in zip(model.optimizer.variables, optimizer_start):
-                variable.assign(value)
-        set_seed(seed)
         start = time.perf_counter()
         history = model.fit(X[:n_train], y[:n_train], validation_data=(X[n_train:], y[n_train:]),
                             epochs=epochs, batch_size=batch_size, verbose=0)
