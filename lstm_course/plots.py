@@ -40,8 +40,8 @@ def plot_accuracy_by_distance(results, ax=None, title=None):
     for cell in [c for c in COLORS if any(k[0] == c for k in table)]:
         distances = sorted(d for c, d in table if c == cell)
         mean, lo, hi = (np.array([table[(cell, d)][i] for d in distances]) for i in range(3))
-        ax.errorbar(distances, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=4,
-                    color=COLORS[cell], label=LABELS[cell])
+        ax.errorbar(distances, mean, yerr=[mean - lo, hi - mean], marker=MARKERS[cell], capsize=4,
+                    color=COLORS[cell], linestyle=LINESTYLES[cell], label=LABELS[cell])
     ax.axhline(0.5, color="gray", linestyle=":", label="chance")
     ax.set(xlabel="distance N (words between cue and end)", ylabel="final validation accuracy",
            ylim=(0.4, 1.05), title=title or "Accuracy against distance (min-max over seeds)")
