@@ -37,6 +37,25 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     # the mark is pytest-xdist's; declare it where xdist is not installed (Colab's stack)
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
+    if getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        config.pluginmanager.register(GroupSuffixForPytest92(), "course-xdist-group-suffix")
+
+
+class GroupSuffixForPytest92:
+    """pytest-xdist 3.8 puts a test into its `xdist_group` by appending "@group" to `item._nodeid`, but
+    pytest 9.2 keeps node ids in `item._id`, so the suffix is lost and `--dist loadgroup` spreads a group's
+    tests over the workers like `--dist load`. Append it where pytest 9.2 reads it (every group, not only
+    the notebooks': the grading tests rely on theirs too). A no-op where xdist's own suffix took."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        for item in items:
+            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                             for m in item.iter_markers("xdist_group")})
+            if groups and "@" not in item.nodeid and hasattr(item, "_id"):
+                from _pytest.nodeid import coerce_node_id
+
+                item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def _is_notebook_cell(item) -> bool:
@@ -46,6 +65,11 @@ def _is_notebook_cell(item) -> bool:
 def is_placeholder(cell) -> bool:
     """An nbgrader answer cell of a student version: the learner replaces the placeholder."""
     return cell.get("cell_type") == "code" and PLACEHOLDER in cell.get("source", "")
+
+
+def _group_name(notebook) -> str:
+    # letters, digits and "_" only: xdist appends "@<group>" to node ids and splits them again
+    return "notebook_" + "".join(c if c.isalnum() else "_" for c in str(notebook.nodeid))
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -60,7 +84,7 @@ def pytest_collection_modifyitems(config, items):
             stopped.add(notebook)
             deselected.append(item)
             continue
-        item.add_marker(pytest.mark.xdist_group(name=f"notebook:{Path(str(notebook.fspath)).name}"))
+        item.add_marker(pytest.mark.xdist_group(name=_group_name(notebook)))
         keep.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
