@@ -24,9 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--student", action="append", help="only this student (repeatable)")
     auto.add_argument("--allow-unsandboxed", action="store_true",
                       help="grade even where the sandbox is unavailable (trusted work only!)")
-    auto.add_argument("--isolation", choices=("auto", "bubblewrap", "pod"), default="auto",
+    auto.add_argument("--isolation", choices=("auto", "bubblewrap", "pod", "none"), default="auto",
                       help="auto: bubblewrap, or refuse; pod: inside a detected container (a "
-                           "Kubernetes pod) without bubblewrap, the pod is the boundary")
+                           "Kubernetes pod) without bubblewrap, the pod is the boundary; none: no "
+                           "sandbox even where it works (with --allow-unsandboxed, trusted work)")
     auto.add_argument("--shard", metavar="K/N",
                       help="grade only shard K of N (0-based; a stable split of the student ids)")
     auto.add_argument("--db-url", help="shared gradebook, e.g. postgresql://USER:PASSWORD@HOST/DB "
@@ -65,9 +66,10 @@ def main(argv=None) -> int:
     isolation = shards.decide_isolation(probe.ok, args.isolation, args.allow_unsandboxed,
                                         shards.detect_container())
     sandboxed = isolation.sandboxed
-    if not probe.ok:
+    if not sandboxed:
         print(BANNER, file=sys.stderr)
-        print("THE SANDBOX IS NOT AVAILABLE ON THIS MACHINE:", file=sys.stderr)
+        print("THE SANDBOX IS NOT USED (--isolation=none):" if probe.ok else
+              "THE SANDBOX IS NOT AVAILABLE ON THIS MACHINE:", file=sys.stderr)
         for reason in probe.reasons:
             print(f"  - {reason}", file=sys.stderr)
         if not isolation.allowed:
