@@ -221,3 +221,114 @@ def check_assignment(db_url: str, assignment: str) -> str | None:
         return (f"assignment {assignment!r} is not registered in the gradebook {redact(db_url)} "
                 f"(run nbgrader generate_assignment {assignment} --CourseDirectory.db_url=... once)")
     return None
+
+
+# --- how much gradebook work one submission costs (docs/scaling.md, the throughput model) ------
+
+BENCH_ASSIGNMENT = "zz_gradebook_write_benchmark"
+
+
+def benchmark_writes(db_url: str, submissions: int = 40, writers: int = 4, cells: int = 8,
+                     opens_per_submission: int = 4, server_pid: int | None = None) -> dict:
+    """Time the gradebook side of grading ``submissions`` students, ``writers`` at a time.
+
+    Per submission it does what a grading worker does to the database: opens nbgrader's Gradebook
+    ``opens_per_submission`` times (each open checks the schema), creates the student and the
+    submission (one grade and one comment row per graded cell), sets every automatic score,
+    commits, and claims and finishes the submission in the completion table. The benchmark's
+    assignment and students are deleted afterwards. Returns seconds per submission (median of
+    single writers) and submissions per second with ``writers`` in parallel. With ``server_pid``
+    (the PostgreSQL postmaster, on this machine) also the server's CPU seconds per submission: the
+    part every machine shares, which decides where the gradebook becomes the bottleneck.
+    """
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from statistics import median  # noqa: PLC0415
+
+    from nbgrader.api import Gradebook  # noqa: PLC0415
+
+    url = normalise_url(db_url)
+    names = [f"bench{i:05d}" for i in range(submissions)]
+    with Gradebook(url) as gb:
+        gb.update_or_create_assignment(BENCH_ASSIGNMENT)
+        gb.add_notebook(BENCH_ASSIGNMENT, BENCH_ASSIGNMENT)
+        for c in range(cells):
+            gb.add_grade_cell(f"cell{c}", BENCH_ASSIGNMENT, BENCH_ASSIGNMENT, max_score=1,
+                              cell_type="code")
+    store = CompletionStore(url, owner="benchmark")
+
+    def one(student: str) -> float:
+        started = time.perf_counter()
+        for _ in range(opens_per_submission - 1):
+            with Gradebook(url) as gb:
+                gb.find_assignment(BENCH_ASSIGNMENT)
+        store.claim(BENCH_ASSIGNMENT, student, "0" * 64)
+        with Gradebook(url) as gb:
+            gb.update_or_create_student(student)
+            gb.add_submission(BENCH_ASSIGNMENT, student)
+            for c in range(cells):
+                grade = gb.find_grade(f"cell{c}", BENCH_ASSIGNMENT, BENCH_ASSIGNMENT, student)
+                grade.auto_score = 1.0
+                grade.needs_manual_grade = False
+            gb.db.commit()
+        store.finish(BENCH_ASSIGNMENT, student, "0" * 64, {"status": "graded", "score": cells})
+        return time.perf_counter() - started
+
+    def server_cpu() -> float:
+        if server_pid is None:
+            return 0.0
+        import psutil  # noqa: PLC0415 - a dev requirement, only for this measurement
+
+        master = psutil.Process(server_pid)
+        total = sum(master.cpu_times()[:4])  # its own and its exited backends' time
+        for child in master.children():
+            try:
+                total += sum(child.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    cpu_before = server_cpu()
+    try:
+        half = max(1, submissions // 4)
+        single = [one(s) for s in names[:half]]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(writers) as pool:
+            list(pool.map(one, names[half:]))
+        parallel_rate = (submissions - half) / (time.perf_counter() - started)
+        server_seconds = (server_cpu() - cpu_before) / submissions
+    finally:
+        with Gradebook(url) as gb:
+            gb.remove_assignment(BENCH_ASSIGNMENT)
+            for s in names:
+                try:
+                    gb.remove_student(s)
+                except Exception:  # noqa: BLE001 - not created if the run failed early
+                    pass
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        with store.engine.begin() as conn:
+            conn.execute(store.table.delete().where(store.table.c.assignment == BENCH_ASSIGNMENT))
+        store.close()
+    return {"seconds_per_submission": median(single), "writers": writers,
+            "submissions_per_second": parallel_rate,
+            "server_cpu_seconds_per_submission": server_seconds if server_pid else None}
+
+
+if __name__ == "__main__":
+    import argparse  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description="time the gradebook writes of one submission")
+    parser.add_argument("--db-url", required=True)
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--server-pid", type=int, help="PostgreSQL postmaster pid (same machine)")
+    args = parser.parse_args()
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
+    out = benchmark_writes(args.db_url, args.submissions, args.writers, server_pid=args.server_pid)
+    print(f"{redact(args.db_url)}: {out['seconds_per_submission'] * 1000:.0f} ms of gradebook work "
+          f"per submission (one writer); {out['submissions_per_second']:.1f} submissions/s with "
+          f"{out['writers']} writers" + (
+              f"; server CPU {out['server_cpu_seconds_per_submission'] * 1000:.0f} ms per submission"
+              if args.server_pid else ""))

@@ -112,10 +112,17 @@ def decide_isolation(sandbox_ok: bool, mode: str, allow_unsandboxed: bool,
 
     ``mode``: ``auto`` (bubblewrap if it works, else refuse), ``bubblewrap`` (refuse without it),
     ``pod`` (the container is the boundary: allowed only where a container is detected; bubblewrap
-    is still used when it works, since it also protects the grader inside the pod).
+    is still used when it works, since it also protects the grader inside the pod), ``none`` (no
+    isolation even where bubblewrap works; only with ``--allow-unsandboxed``).
     ``--allow-unsandboxed`` grades without either, for trusted work only.
     """
     seen = f"container: {container} detected" if container else "container: none detected"
+    if mode == "none":  # trusted work graded fast, e.g. an instructor's own solutions or CI
+        if allow_unsandboxed:
+            return Isolation(False, True, f"sandbox: none (--isolation=none); {seen}; UNISOLATED "
+                                          "(--allow-unsandboxed)")
+        return Isolation(False, False, f"sandbox: none; {seen}", "--isolation=none runs student "
+                         "code with your rights and needs --allow-unsandboxed (trusted work only)")
     if sandbox_ok:
         return Isolation(True, True, f"sandbox: bubblewrap; {seen}")
     if mode == "pod" and container:

@@ -3,8 +3,9 @@
 ``nbgrader export`` and the LMS export must equal a single-machine run of the same submissions.
 
 The fixture assignment is numpy-only (three functions, 4 points, expectation tests): kernels start
-fast, and the submissions are trusted, so both runs use --allow-unsandboxed (the sandbox itself is
-tested in test_safe_grading.py). As root, each stand-in machine gets its own /tmp (a private mount
+fast, and the submissions are trusted, so both runs use --isolation=none --allow-unsandboxed (the
+sandbox itself is tested in test_safe_grading.py; sandbox uids are machine-wide, so sandboxed shards
+must not share a real machine). As root, each stand-in machine gets its own /tmp (a private mount
 namespace), as separate machines would: the grader's machine-wide lock lives there.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # grading/, when run as a script
 import pg_server  # noqa: E402
 
 from grading import gradebook_db, lms_export, shards  # noqa: E402
@@ -34,7 +36,7 @@ pytestmark = pytest.mark.xdist_group("grading")  # beside the sandbox tests, nev
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "shard_demo"
-STUDENTS = [f"s{i:02d}" for i in range(1, 13)]
+STUDENTS = [f"s{i:02d}" for i in range(1, 13)]  # s12: the untouched release
 N_SHARDS = 3
 POINTS = {"test_add": 1, "test_mean": 2, "test_square": 1}
 SOLUTIONS = {
@@ -58,7 +60,7 @@ ORDER = ["answer_add", "test_add", "answer_mean", "test_mean", "answer_square", 
 def expected_scores(student: str) -> dict[str, float]:
     """s12 hands in the untouched release; the others get parts wrong by a fixed rule."""
     i = int(student[1:])
-    if i == 12:
+    if student == "s12":
         return {t: 0.0 for t in POINTS}
     return {"test_add": 0.0 if i % 2 else 1.0, "test_mean": 0.0 if i % 3 == 0 else 2.0,
             "test_square": 0.0 if i % 4 == 2 else 1.0}
@@ -100,13 +102,13 @@ def nbgrader(course: Path, *args: str) -> None:
                    check=True, env=tool_env(), capture_output=True, timeout=300)
 
 
-def register(course: Path, db_url: str) -> None:
+def register(course: Path, db_url: str, students=STUDENTS) -> None:
     """What an instructor does once per gradebook: the assignment, and the class list."""
     from nbgrader.api import Gradebook  # noqa: PLC0415
 
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={db_url}")
     with Gradebook(gradebook_db.normalise_url(db_url)) as gb:
-        for student in STUDENTS:
+        for student in students:
             i = int(student[1:])
             gb.update_or_create_student(student, first_name=f"First{i}", last_name=f"Last{i}",
                                         email=f"{student}@uni.example", lms_user_id=str(5000 + i))
@@ -114,16 +116,19 @@ def register(course: Path, db_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """The course with its release and 12 submissions, and its SQLite gradebook registered."""
-    course = tmp_path_factory.mktemp("template") / "course"
+    return build_template(tmp_path_factory.mktemp("template") / "course", STUDENTS)
+
+
+def build_template(course: Path, students: list[str]) -> Path:
+    """The course with its release and the submissions, and its SQLite gradebook registered."""
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'shard-suite'\nc.Execute.timeout = 30\n"
         "c.ClearSolutions.code_stub = {'python': 'raise NotImplementedError()'}\n")
     nbformat.write(source_notebook(), course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    register(course, f"sqlite:///{course / 'gradebook.db'}")
+    register(course, f"sqlite:///{course / 'gradebook.db'}", students)
     release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    for student in STUDENTS:
+    for student in students:
         nb = json.loads(json.dumps(release))
         if student != "s12":
             for cell in nb["cells"]:
@@ -164,7 +169,7 @@ class Machine:
 
     def start(self, *args: str) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "grading", "autograde", ASSIGNMENT, "--course-dir",
-               str(self.course), "--allow-unsandboxed", *args]
+               str(self.course), "--isolation=none", "--allow-unsandboxed", *args]
         if self.private_tmp:
             cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                    'mount --bind "$0" /tmp && exec "$@"', str(self.tmp), *cmd]
@@ -385,3 +390,48 @@ def test_db_url_checks():
     with pytest.raises(ValueError, match="must look like"):
         gradebook_db.normalise_url("not a url")
     assert "p4ss" not in gradebook_db.redact("postgresql://u:p4ss@h/d")
+
+
+def measure(students: int, shard_count: int, jobs_per_shard: int) -> None:
+    """Wall time of one machine (SQLite, 2 jobs) against shards on PostgreSQL, no kill.
+
+    ``python tests/test_sharded_grading.py --students 30 --shards 3``: the figures of
+    docs/scaling.md. On one machine the shards share its cores, so this measures the overhead of
+    sharding, not the speed-up of separate machines.
+    """
+    import tempfile  # noqa: PLC0415
+
+    names = [f"s{i:02d}" for i in range(1, students + 1)]
+    with tempfile.TemporaryDirectory(prefix="shard-measure-") as tmp, pg_server.PostgresServer() as pg:
+        base = Path(tmp)
+        course = build_template(base / "template" / "course", names)
+        single = Machine(base, "single", course)
+        shutil.copy(course / "gradebook.db", single.course_outside / "gradebook.db")
+        started = time.monotonic()
+        assert single.start("--jobs", "2").wait() == 0, single.output()
+        one = time.monotonic() - started
+        url = pg.create_database("measure")
+        register(course, url, names)
+        machines = [Machine(base, f"m{k}", course) for k in range(shard_count)]
+        started = time.monotonic()
+        procs = [m.start("--jobs", str(jobs_per_shard), "--shard", f"{k}/{shard_count}", "--db-url", url)
+                 for k, m in enumerate(machines)]
+        codes = [p.wait() for p in procs]
+        many = time.monotonic() - started
+        assert codes == [0] * shard_count, [m.output() for m in machines]
+        per = [len(shards.Shard(k, shard_count).select(names)) for k in range(shard_count)]
+        print(f"{students} submissions: one machine, 2 jobs: {one:.1f} s ({one / students:.2f} s each); "
+              f"{shard_count} shards x {jobs_per_shard} job(s) ({per} students) on this one "
+              f"machine: {many:.1f} s")
+
+
+if __name__ == "__main__":
+    import argparse  # noqa: PLC0415
+
+    cli = argparse.ArgumentParser(description=measure.__doc__.splitlines()[0])
+    cli.add_argument("--students", type=int, default=30)
+    cli.add_argument("--shards", type=int, default=3)
+    cli.add_argument("--jobs-per-shard", type=int, default=1)
+    options = cli.parse_args()
+    os.environ.update({k: v for k, v in tool_env().items() if k in ("PATH", "PYTHONPATH")})
+    measure(options.students, options.shards, options.jobs_per_shard)

@@ -95,3 +95,7 @@ def test_isolation_decisions():
     forced = shards.decide_isolation(False, "bubblewrap", True, None)
     assert forced.allowed and "UNISOLATED" in forced.summary
     assert not shards.decide_isolation(False, "bubblewrap", False, "docker container").allowed
+    trusted = shards.decide_isolation(True, "none", True, None)
+    assert trusted.allowed and not trusted.sandboxed and "UNISOLATED" in trusted.summary
+    unacknowledged = shards.decide_isolation(True, "none", False, None)
+    assert not unacknowledged.allowed and "--allow-unsandboxed" in unacknowledged.refusal
