@@ -12,7 +12,7 @@ EXECUTED := build/executed
 # nbval runs every notebook cell by cell (rules in conftest.py); loadgroup keeps a notebook in one worker.
 NOTEBOOK_TEST := --nbval-lax --nbval-current-env --nbval-executed-dir $(EXECUTED) tests lessons solutions assignments
 
-.PHONY: setup system lab test site benchmark colab release clean
+.PHONY: setup system lab test test-suite site site-test benchmark colab release clean
 
 setup: $(STAMP)
 
@@ -45,8 +45,12 @@ lab: setup
 
 # Then the site is built from the notebooks nbval just executed (no second run) and checked in Chromium.
 test: setup system
+	@$(MAKE) --no-print-directory test-suite site site-test
+
+test-suite: setup
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 --ignore=tests/test_site.py $(NOTEBOOK_TEST) $(PYTEST_ARGS)
-	$(BIN)/python tools/build_site.py --executed $(EXECUTED)
+
+site-test: setup
 	COURSE_SITE_HTML=build/site/html $(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py
 
 # The course website (build/site/html), from the executed notebooks `make test` left in build/executed;

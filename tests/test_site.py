@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup
 from lstm_course import course
 from notebook_runner import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))  # Debian's; the Pages workflow sets Chrome
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ROOT / "screenshots" / "site"
@@ -70,6 +70,23 @@ def test_every_lesson_and_student_version_has_a_page_and_no_solution_does(site):
     linked = {urljoin("index.html", a["href"]).split("#")[0] for a in index.select("nav a[href], article a[href]")}
     unlinked = [rel for page, rel in notebook_pages(site).items() if page.relative_to(site).as_posix() not in linked]
     assert not unlinked, f"the home page does not link {unlinked}"
+
+
+def test_the_pages_workflow_is_valid_and_publishes_the_built_site():
+    """It cannot run here: check it against GitHub's workflow schema (bundled with check-jsonschema)."""
+    workflow = ROOT / ".github" / "workflows" / "site.yml"
+    run = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema",
+                          "vendor.github-workflows", str(workflow)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    import yaml
+
+    spec = yaml.safe_load(workflow.read_text())
+    assert spec[True]["push"]["branches"] == [course.BRANCH]  # YAML reads the key `on` as True
+    steps = [step.get("run", "") + step.get("uses", "") for step in spec["jobs"]["build"]["steps"]]
+    assert any("make site" in s for s in steps) and any("make site-test" in s for s in steps)
+    upload = next(s for s in spec["jobs"]["build"]["steps"] if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "build/site/html"
+    assert spec["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 
 def test_no_broken_links_or_anchors(site, pages):
