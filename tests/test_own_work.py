@@ -129,3 +129,13 @@ def test_announce_warns_when_a_cell_is_run():
     with contextlib.redirect_stdout(out):
         shell.events.callbacks["pre_run_cell"][0](Info())
     assert "OWN WORK in a3_next_word" in out.getvalue() and "make_prefixes" in out.getvalue()
+
+
+def test_each_assignment_announces_and_states_its_own_work_rules():
+    """The release calls announce() for its assignment and names every reserved function it asks for."""
+    for assignment in RESERVED:
+        nb = json.loads((ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text())
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert f'announce("{assignment}")' in code, f"{assignment} does not announce its own-work rules"
+        assert "Own work" in text, f"{assignment} does not state which course functions may be used"
