@@ -3,14 +3,18 @@ import html
 
 import ipywidgets as widgets
 
+from ..plots import OKABE_ITO
 from ..text_prep import predict_sentiment
 from ._base import Explorer, bars_html
 
 
 def sentiment_html(prediction) -> str:
-    """The prediction of `text_prep.predict_sentiment` as a probability bar and a verdict line."""
+    """The prediction of `text_prep.predict_sentiment` as a probability bar and a verdict line.
+
+    Okabe-Ito blue (positive) and vermillion (negative), not green and red; the verdict is also spelled out.
+    """
     p = prediction.probability_positive
-    bars = bars_html(["P(positive)", "P(negative)"], [p, 1.0 - p], color="#2e7d32" if p >= 0.5 else "#c62828")
+    bars = bars_html(["P(positive)", "P(negative)"], [p, 1.0 - p], color=OKABE_ITO["blue"] if p >= 0.5 else OKABE_ITO["vermillion"])
     known = len(prediction.known_words)
     unknown = prediction.unknown_words
     words = f"{known} word(s) the model knows"
