@@ -139,3 +139,24 @@ def test_each_assignment_announces_and_states_its_own_work_rules():
         text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
         assert f'announce("{assignment}")' in code, f"{assignment} does not announce its own-work rules"
         assert "Own work" in text, f"{assignment} does not state which course functions may be used"
+
+
+def test_learner_is_warned_at_once_in_the_notebook(tmp_path):
+    """Run a1's release with import-only answers: the answer cell itself shows the OWN WORK warning."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import nbgrader_utils as nbu
+    from wrong_submissions.catalogue import IMPORT_ONLY
+
+    assignment = "a1_lstm_concepts"
+    release = nbu.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb")
+    solutions = nbu.solution_sources(nbu.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb"))
+    path = tmp_path / f"{assignment}.ipynb"
+    import nbformat
+
+    nbformat.write(nbu.fill_in(release, {**solutions, **IMPORT_ONLY[assignment]}), str(path))
+    executed = nbu.execute(path)
+    warned = {nbu.grade_id(c) for c in executed.cells
+              if any("OWN WORK" in o.get("text", "") for o in c.get("outputs", []))}
+    assert warned == set(IMPORT_ONLY[assignment]), warned
