@@ -181,12 +181,21 @@ def main(args) -> int:
 
     # nbgrader runs `alembic` from PATH when it opens a new gradebook: this interpreter's first
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    db_url = args.db_url or course_db_url(args.course_dir)
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from .gradebook_db import normalise_url  # noqa: PLC0415
+
     try:
+        db_url = normalise_url(args.db_url) if args.db_url else course_db_url(args.course_dir)
         path, grades = export(args.lms, db_url, args.assignment, args.out, args.title,
                               args.lms_assignment_id)
     except ValueError as exc:
         print(f"export: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:  # unreachable server, wrong password, not a gradebook
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        print(f"export: cannot read the gradebook {redact(args.db_url or db_url)}: {reason}",
+              file=sys.stderr)
         return 2
     graded = sum(r.score is not None for r in grades.rows)
     print(f"{path}: {args.lms} import file, {len(grades.rows)} students, {graded} with a grade, "

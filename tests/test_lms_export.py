@@ -140,3 +140,11 @@ def test_command_line(tmp_path, gradebook_url):
                           "--out", str(tmp_path / "x.csv")], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert bad.returncode == 2 and "'nope' is not in the gradebook" in bad.stderr
+
+
+def test_unreachable_gradebook_is_a_clear_error_without_the_password(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "grading", "export", "canvas", "hw", "--db-url",
+                          "postgresql://grader:s3cret@127.0.0.1:1/gradebook", "--out", str(tmp_path / "x.csv")],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert run.returncode == 2 and "cannot read the gradebook" in run.stderr
+    assert "s3cret" not in run.stderr and "Traceback" not in run.stderr
