@@ -137,3 +137,35 @@ def test_predict_sentiment_checks_types_and_lengths(tiny_model, vectorizer):
         predict_sentiment(tiny_model, vectorizer, ["a list"])
     with pytest.raises(ValueError, match="reads sequences of 6 ids but the vectorizer makes 9"):
         predict_sentiment(tiny_model, vectorizer.with_layout(seq_len=9), "the movie was great")
+
+
+class ConstantModel:
+    """A stand-in classifier that answers `probability` for any input and records what it was given."""
+
+    def __init__(self, probability, seq_len=6):
+        self.probability, self.input_shape, self.seen = probability, (None, seq_len), []
+
+    def predict(self, X, verbose=0):
+        self.seen.append(np.asarray(X))
+        return np.array([[self.probability]], dtype="float32")
+
+
+@pytest.mark.parametrize("probability, threshold, label", [
+    (0.5, 0.5, "positive"),  # exactly at the threshold counts as positive (>=)
+    (np.nextafter(np.float32(0.5), np.float32(0)), 0.5, "negative"),
+    (0.75, 0.75, "positive"),  # 0.75 is exact in float32, the dtype of a Keras output
+    (0.74, 0.75, "negative"),
+    (0.2, 0.1, "positive"),
+])
+def test_predict_sentiment_at_and_around_its_threshold(vectorizer, probability, threshold, label):
+    model = ConstantModel(probability)
+    result = predict_sentiment(model, vectorizer, "The movie was great", threshold=threshold)
+    assert result.label == label and result.probability_positive == pytest.approx(float(np.float32(probability)))
+    assert model.seen[0].tolist() == vectorizer(["The movie was great"]).tolist()  # the padded ids, as trained
+
+
+def test_prediction_prints_label_probability_and_a_shortened_text(vectorizer):
+    long_text = "the movie was great " * 10
+    line = str(predict_sentiment(ConstantModel(0.25), vectorizer, long_text + "zorblax"))
+    assert line.startswith("NEGATIVE (P(positive) = 0.25) 'the movie was great")
+    assert "...'" in line and len(line.split("'")[1]) == 60 and line.endswith("not in the vocabulary: zorblax")
