@@ -75,9 +75,13 @@ def problems(nb, name: str) -> list[str]:
 
 
 def for_the_page(nb):
-    """The page's version of an executed notebook: no badge cell (the theme has launch buttons) and each
-    widget replaced by its still picture, with the explorer's text summary as alt text."""
+    """The page's version of an executed notebook: no badge cell (the theme has launch buttons), the title
+    first, and each widget replaced by its still picture, with the explorer's text summary as alt text."""
     nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and HEADER_TAG in c.metadata.get("tags", []))]
+    # the page opens with the lesson's title; the setup cell (and what it printed) follows it
+    if (len(nb.cells) > 1 and HEADER_TAG in nb.cells[0].metadata.get("tags", []) and nb.cells[1].cell_type == "markdown"
+            and nb.cells[1].source.lstrip().startswith("# ")):
+        nb.cells[0], nb.cells[1] = nb.cells[1], nb.cells[0]
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
