@@ -230,3 +230,49 @@ def test_search_finds_a_lesson_and_pages_link_to_the_next(site, served, browser_
     page.goto(f"{served}/lessons/{lessons[0].stem}.html", wait_until="load")
     next_link = page.locator("a.right-next").first.get_attribute("href")
     assert next_link and lessons[1].stem in next_link, f"lesson 1 does not link to lesson 2 ({next_link})"
+
+
+# ------------------------------------------------------------------ the builder's rules, without a browser
+sys.path.insert(0, str(ROOT / "tools"))
+import build_site  # noqa: E402
+
+
+def _executed_notebook():
+    import nbformat
+
+    badge = nbformat.v4.new_markdown_cell("[![Open In Colab](badge.svg)](url)", metadata={"tags": ["course-header"]})
+    setup = nbformat.v4.new_code_cell("import lstm_course", metadata={"tags": ["course-header"]})
+    title = nbformat.v4.new_markdown_cell("# Lesson 9 — A title")
+    widget = nbformat.v4.new_code_cell("explorer", execution_count=2, outputs=[nbformat.v4.new_output(
+        "execute_result", execution_count=2,
+        data={build_site.WIDGET: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+              "image/png": "iVBORw0KGgo=", "text/plain": "distance 40: LSTM 1.00, SimpleRNN 0.52"})])
+    return nbformat.v4.new_notebook(cells=[badge, setup, title, widget])
+
+
+def test_a_page_has_no_badge_opens_with_its_title_and_shows_each_widget_as_a_described_picture():
+    page = build_site.for_the_page(_executed_notebook())
+    assert [c.cell_type for c in page.cells] == ["markdown", "code", "code"]
+    assert page.cells[0].source.startswith("# Lesson 9")
+    out = page.cells[2].outputs[0]
+    assert build_site.WIDGET not in out.data, "a static page cannot run a widget"
+    assert out.metadata["image/png"]["alt"].endswith("distance 40: LSTM 1.00, SimpleRNN 0.52")
+
+
+def test_the_builder_refuses_to_publish_failures_and_reuses_only_matching_copies(tmp_path):
+    import nbformat
+
+    nb = _executed_notebook()
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="PASS: a\nFAIL: b -- hint: c\n"),
+                           nbformat.v4.new_output("stream", name="stderr", text="Traceback ...")]
+    found = build_site.problems(nb, "x.ipynb")
+    assert found == ["x.ipynb: FAIL: b -- hint: c", "x.ipynb: stderr: Traceback ..."]
+    lesson = sorted((ROOT / "lessons").glob("*.ipynb"))[0]
+    copy = tmp_path / lesson.relative_to(ROOT)
+    copy.parent.mkdir(parents=True)
+    source = nbformat.read(str(lesson), as_version=4)
+    nbformat.write(source, str(copy))
+    assert build_site.reusable_copy(lesson, tmp_path) is not None
+    source.cells[-1].source += "\n# edited since the run"
+    nbformat.write(source, str(copy))
+    assert build_site.reusable_copy(lesson, tmp_path) is None, "a copy of other cells must be executed again"
