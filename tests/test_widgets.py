@@ -100,8 +100,10 @@ def test_memory_beyond_the_gradient_sequence_has_no_gradient_step(gradient_norms
     assert "gradient" not in memory.describe_memory(info)
 
 
-def test_distance_explorer_moves_from_cached_figures(long_range_results, gradient_norms):
+def test_distance_explorer_moves_from_cached_figures(long_range_results, gradient_norms, monkeypatch):
     explorer = memory.distance_explorer(long_range_results, gradient_norms)
+    redraws = []  # a slider move must be a look-up of the figures drawn at start, never a redraw
+    monkeypatch.setattr(memory, "plot_memory_at_distance", lambda *args: redraws.append(args))
     slider = explorer.controls["distance"]
     assert list(slider.options) == [10, 40] and slider.value == 40
     far_text, far_png = explorer.text.value, bytes(explorer.figure.value)
@@ -109,7 +111,7 @@ def test_distance_explorer_moves_from_cached_figures(long_range_results, gradien
     slider.value = 10
     assert explorer.text.value != far_text and bytes(explorer.figure.value) != far_png
     assert "0.95, 0.90, 0.85" in explorer.text.value and "t=30" in explorer.text.value
-    assert explorer.error is None and explorer.last_update_seconds < 1.0  # a look-up, not a redraw
+    assert explorer.error is None and redraws == []  # speed itself is measured by tools/widget_timings.py
     assert explorer.summary().startswith("N=10: SimpleRNN accuracy 0.90")
 
 
@@ -162,7 +164,7 @@ def test_hand_set_explorer_redraws_when_a_gate_moves():
     assert "c = +0.85" in before and "<svg" in before
     explorer.controls["forget"].value = 1.0  # stop forgetting "long" at "but"
     assert "c = +0.40" in explorer.text.value and explorer.text.value != before
-    assert explorer.last_update_seconds < 1.0
+    assert explorer.error is None  # reaction time: tools/widget_timings.py in the benchmark, not a timed test
 
 
 def test_choosing_another_word_shows_its_gates_without_changing_any():
@@ -300,7 +302,7 @@ def test_next_word_explorer_follows_the_prefix_and_the_temperature(next_word_mod
     explorer.controls["prefix"].value = "hello what"
     assert explorer.view["context"] == ["hello", "what"]
     assert explorer.view["words"][0] == nw.predict_next_word(model, vocabulary, "hello what", k=1)[0][0]
-    assert explorer.last_update_seconds < 5.0
+    assert explorer.error is None  # reaction time: tools/widget_timings.py in the benchmark, not a timed test
 
 
 @pytest.mark.parametrize("prefix, message", [("", "no words"), ("hello world", "unknown word(s) ['world']")])
