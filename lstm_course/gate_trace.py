@@ -41,6 +41,55 @@ def trace_sequence(model, ids, labels=None) -> dict:
     return {"words": [labels[i] for i in steps], **states, "prob_positive": sigmoid(logits[:, 0])}
 
 
+def cue_memory(trained: dict, before: dict, labels) -> dict:
+    """How a trained LSTM carries a cue from step 0 to the last step (lesson 2, the long-range task).
+
+    `trained` and `before` are `numpy_lstm.lstm_forward` results over the same batch of sequences
+    (examples, steps, units), from the trained and the untrained model; `labels` are the 0/1 cues.
+    Picks the unit whose final cell state best separates the two labels and splits that final state by
+    the unrolled cell update (2.9):
+
+        c_N = (prod_{s=1..N} f_s) c_0  +  sum_{t=1..N} (prod_{s=t+1..N} f_s) i_t g_t
+              `belt_part`: the cue's write carried   `written_part`: everything written after the cue
+
+    Returns {"unit", "unit_accuracy" (the sign of that unit's final state as a classifier),
+    "f_before", "f_trained" (its forget gate on steps 1..N, shape (examples, N)), "c" (its cell state,
+    (examples, N + 1)), "belt_part", "written_part" (per example), "belt_share" (mean |belt_part| over
+    mean |c_N|), "writes_agree" (share of steps 1..N whose write i_t g_t has the sign of c_N)}.
+    """
+    labels = np.asarray(labels).astype(bool)
+    c = np.asarray(trained["c"])
+    if c.ndim != 3 or c.shape[1] < 2 or len(labels) != c.shape[0] or labels.all() or not labels.any():
+        raise ValueError("need traces of shape (examples, steps >= 2, units) and one 0/1 label per example, "
+                         "with both labels present")
+    if np.shape(before["forget"]) != c.shape:
+        raise ValueError(f"the untrained trace has shape {np.shape(before['forget'])}, the trained one {c.shape}: "
+                         "trace both models on the same sequences")
+    c_end = c[:, -1]
+    spread = c_end.std(axis=0)
+    separation = np.abs(c_end[labels].mean(axis=0) - c_end[~labels].mean(axis=0)) / np.where(spread > 0, spread, np.inf)
+    unit = int(np.argmax(separation))
+    positive_sign = np.sign(c_end[labels, unit].mean())
+    unit_accuracy = float(np.mean((np.sign(c_end[:, unit]) == positive_sign) == labels))
+    f = np.asarray(trained["forget"])[:, 1:, unit]
+    writes = np.asarray(trained["input"])[:, 1:, unit] * np.asarray(trained["candidate"])[:, 1:, unit]
+    keep_from = np.cumprod(f[:, ::-1], axis=1)[:, ::-1]  # keep_from[:, k] = prod of f over steps k+1 .. N
+    keep_after = np.concatenate([keep_from[:, 1:], np.ones((len(labels), 1))], axis=1)
+    belt_part = c[:, 0, unit] * keep_from[:, 0]
+    written_part = np.sum(keep_after * writes, axis=1)
+    return {
+        "unit": unit,
+        "unit_accuracy": unit_accuracy,
+        "f_before": np.asarray(before["forget"])[:, 1:, unit],
+        "f_trained": f,
+        "c": c[:, :, unit],
+        "belt_part": belt_part,
+        "written_part": written_part,
+        "belt_share": float(np.mean(np.abs(belt_part)) / np.mean(np.abs(c_end[:, unit]))),
+        "writes_agree": float(np.mean(np.sign(writes) == np.sign(c_end[:, unit])[:, None])),
+    }
+
+
 def trace_gates(model, vectorizer, text: str) -> dict:
     """Gate activations, states and P(positive) after each word of `text`.
 
@@ -118,4 +167,4 @@ def describe_gate_trace(trace: dict, unit_ids=None) -> str:
             f"P(positive) goes from {float(p[0]):.2f} to {float(p[-1]):.2f}.")
 
 
-__all__ = ["GATE_ORDER", "describe_gate_trace", "plot_gate_trace", "trace_gates", "trace_sequence"]
+__all__ = ["GATE_ORDER", "cue_memory", "describe_gate_trace", "plot_gate_trace", "trace_gates", "trace_sequence"]
