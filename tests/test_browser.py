@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -97,10 +96,12 @@ if os.environ.get("BROWSER_LESSONS"):
 # ------------------------------------------------------------------ the JupyterLab server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _server_port(runtime_dir: Path, pid: int) -> int | None:
+    """The port the server bound itself (it is started with port 0), from its runtime info file."""
+    try:
+        return int(json.loads((runtime_dir / f"jpserver-{pid}.json").read_text())["port"])
+    except (OSError, ValueError, KeyError):
+        return None  # not written yet (or half written)
 
 
 def _write_settings(settings_dir: Path):
@@ -129,27 +130,31 @@ def jupyterlab(tmp_path_factory):
         shutil.copy(ROOT / "lessons" / name, root / "lessons" / name)
     settings = base / "settings"
     _write_settings(settings)
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
            "IPYTHONDIR": str(base / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
     log = open(base / "server.log", "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", "--ServerApp.open_browser=False",
          "--allow-root",  # CI containers run as root
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         # port 0: the server picks a free port itself (no window for another process to take it)
+         "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", "--ServerApp.port_retries=0",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
          f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={base / 'workspaces'}"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = None
     try:
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
+        while True:  # poll, with a bound, until the server reports its port and answers on it
+            port = _server_port(base / "runtime", server.pid)
+            if port is not None:
+                url = f"http://127.0.0.1:{port}"
+                try:
+                    with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
             if server.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 pytest.fail(f"JupyterLab did not start:\n{(base / 'server.log').read_text()[-3000:]}")
