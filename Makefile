@@ -12,7 +12,7 @@ EXECUTED := build/executed
 # nbval runs every notebook cell by cell (rules in conftest.py); loadgroup keeps a notebook in one worker.
 NOTEBOOK_TEST := --nbval-lax --nbval-current-env --nbval-executed-dir $(EXECUTED) tests lessons solutions assignments
 
-.PHONY: setup system lab test test-suite site site-test benchmark colab release clean
+.PHONY: setup system lab test test-suite site site-test benchmark colab release clean mutation
 
 setup: $(STAMP)
 
@@ -63,6 +63,11 @@ benchmark: setup
 
 colab:
 	bash tools/colab_stack.sh
+
+# Mutation testing (tools/mutation.py): score per module and surviving mutants. MODULES="reviews" for some,
+# MUTATION_ARGS=--changed for the modules changed since origin/main.
+mutation: setup
+	nice -n 10 $(BIN)/python tools/mutation.py $(MODULES) $(MUTATION_ARGS)
 
 release: setup
 	$(BIN)/python tools/release_assignments.py
