@@ -5,6 +5,7 @@ import http.server
 import socket
 import threading
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -537,3 +538,46 @@ def test_csv_in_the_encodings_spreadsheets_save_keeps_accents(tmp_path, encoding
     data = load_reviews("csv", path=path, n_train=4, n_test=2)
     assert set(data.train_texts + data.test_texts) == {"Un film très émouvant, à voir", "Ennuyeux… et trop long"}
     assert (f"read as {name}" in data.message) if name else ("read as" not in data.message)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Added by mutation testing (tools/mutation.py reviews)
+# ---------------------------------------------------------------------------------------------------
+def test_describe_gives_counts_balance_and_lengths():
+    data = reviews.ReviewData(["one two three", "a b", "w " * 9, "x"], [1, 0, 1, 1], ["t u", "v"], [0, 1],
+                              source="csv", message="")
+    assert data.describe() == ("4 training reviews (75% positive), 2 test reviews (50% positive); "
+                               "training reviews have 2 words at the median (1 to 9)")
+
+
+def test_a_path_that_is_neither_csv_nor_folder_is_named_in_the_error(tmp_path):
+    text_file = tmp_path / "reviews.txt"
+    text_file.write_text("not a csv")
+    with pytest.raises(ReviewDataError, match=r"'.*reviews\.txt' is neither a \.csv file nor an aclImdb folder"):
+        load_reviews(path=text_file)
+    with pytest.raises(ReviewDataError, match=r"review data path '.*nowhere\.csv' does not exist"):
+        load_reviews(path=tmp_path / "nowhere.csv")
+    upper = write_csv(tmp_path / "REVIEWS.CSV", csv_rows(8))  # the suffix test ignores case
+    assert load_reviews(path=upper, n_train=4, n_test=2).source == "csv"
+
+
+def test_default_cache_is_in_the_home_folder_without_keras_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert reviews._keras_cache_dir() == tmp_path / ".keras" / "datasets"
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_an_unwritable_keras_home_falls_back_to_the_temporary_folder(tmp_path, monkeypatch, exists):
+    import tempfile
+
+    home = tmp_path / "keras-home"
+    if exists:
+        home.mkdir()
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    asked = []
+    monkeypatch.setattr(reviews.os, "access", lambda path, mode: asked.append((Path(path), mode)) or False)
+    assert reviews._keras_cache_dir() == Path(tempfile.gettempdir()) / ".keras" / "datasets"
+    assert asked == [(home if exists else tmp_path, reviews.os.W_OK)]  # the folder itself, or where it would go
+    monkeypatch.setattr(reviews.os, "access", lambda path, mode: True)
+    assert reviews._keras_cache_dir() == home / "datasets"
