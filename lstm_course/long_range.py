@@ -153,6 +153,26 @@ def stop_when_solved(threshold: float):
     return _StopWhenSolved()
 
 
+@dataclass
+class Runner:
+    """One compiled classifier whose traced training step is reused for many seeds (see `train_seeds`)."""
+
+    model: object
+    shape: tuple  # (cell, sequence length, units, embed_dim, vocab_size, learning_rate)
+    optimizer_start: list
+
+
+def make_runner(cell: str, distance: int, units: int = 32, embed_dim: int = 32, vocab_size: int = 100,
+                learning_rate: float = 3e-3) -> Runner:
+    """A `Runner` for `train_seeds`: build and compile the classifier once, with a fresh Adam state."""
+    from .models import build_sequence_classifier
+
+    model = build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units, learning_rate=learning_rate)
+    model.optimizer.build(model.trainable_variables)
+    return Runner(model, (cell, distance + 1, units, embed_dim, vocab_size, learning_rate),
+                  [v.numpy() for v in model.optimizer.variables])
+
+
 def train_seeds(
     cell: str,
     distance: int,
@@ -169,17 +189,19 @@ def train_seeds(
     solved_at: float | None = 0.99,
     keep_weights_for=(),
     verbose: bool = True,
+    runner: Runner | None = None,
 ):
     """Train one classifier per seed on the long-range task, tracing the training step only once.
 
-    Every seed starts from the weights `build_sequence_classifier` gives under that seed and a fresh
-    Adam state, and trains on its own data (seed 10_000 + seed, as `train_on_distance`), so each run is
-    a fresh model; only the traced training function is shared, which makes a seed cost its epochs
-    instead of its epochs plus the tracing (about as long as six epochs here). A run stops early once
-    its validation accuracy reaches `solved_at` (None: always train `epochs` epochs): more epochs could
+    Every seed starts from the weights `build_sequence_classifier` gives under that seed (with
+    `input_scale` for the embedding) and a fresh Adam state, and trains on its own data (seed
+    10_000 + seed, as `train_on_distance`), so each run is a fresh model; only the traced training
+    function of one `Runner` is shared (pass `runner=` to share it across calls, e.g. across input
+    scales), which makes a seed cost its epochs instead of its epochs plus the tracing. A run stops early
+    once its validation accuracy reaches `solved_at` (None: always `epochs` epochs): more epochs could
     not change a solved run's verdict, and only the runs that fail pay the whole budget.
-    Returns `(results, weights)` where
-    `weights[seed]` holds the trained weights of the seeds listed in `keep_weights_for`.
+    Returns `(results, weights)` where `weights[seed]` holds the trained weights of the seeds listed in
+    `keep_weights_for`.
     """
     import time
 
@@ -191,26 +213,25 @@ def train_seeds(
         raise ValueError("seeds is empty: give at least one seed")
     if input_scale is not None and not input_scale > 0:
         raise ValueError(f"input_scale must be a positive std or None (Keras default), got {input_scale!r}")
-
-    def fresh(seed):
-        set_seed(seed)
-        return build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units,
-                                         embedding_std=input_scale, learning_rate=learning_rate)
-
-    runner = fresh(seeds[0])
-    runner.optimizer.build(runner.trainable_variables)
-    optimizer_start = [v.numpy() for v in runner.optimizer.variables]
+    runner = runner or make_runner(cell, distance, units, embed_dim, vocab_size, learning_rate)
+    wanted = (cell, distance + 1, units, embed_dim, vocab_size, learning_rate)
+    if runner.shape != wanted:
+        raise ValueError(f"this runner was made for {runner.shape}, not {wanted}")
+    model = runner.model
     results, weights = [], {}
     for seed in seeds:
-        runner.set_weights(fresh(seed).get_weights())
-        for variable, value in zip(runner.optimizer.variables, optimizer_start):
+        set_seed(seed)
+        fresh = build_sequence_classifier(cell, vocab_size, distance + 1, embed_dim, units,
+                                          embedding_std=input_scale, learning_rate=learning_rate)
+        model.set_weights(fresh.get_weights())
+        for variable, value in zip(model.optimizer.variables, runner.optimizer_start):
             variable.assign(value)
         X, y = make_long_range_data(n_train + n_val, distance, vocab_size, seed=10_000 + seed)
         set_seed(seed)
         start = time.perf_counter()
-        history = runner.fit(X[:n_train], y[:n_train], validation_data=(X[n_train:], y[n_train:]),
-                             epochs=epochs, batch_size=batch_size, validation_batch_size=n_val, verbose=0,
-                             callbacks=[stop_when_solved(solved_at)] if solved_at is not None else [])
+        history = model.fit(X[:n_train], y[:n_train], validation_data=(X[n_train:], y[n_train:]),
+                            epochs=epochs, batch_size=batch_size, validation_batch_size=n_val, verbose=0,
+                            callbacks=[stop_when_solved(solved_at)] if solved_at is not None else [])
         result = RunResult(
             cell=cell, distance=distance, seed=seed,
             val_accuracy=float(history.history["val_accuracy"][-1]),
@@ -220,7 +241,7 @@ def train_seeds(
         )
         results.append(result)
         if seed in keep_weights_for:
-            weights[seed] = runner.get_weights()
+            weights[seed] = model.get_weights()
         if verbose:
             print(f"{cell:>10}  N={distance:<3} {scale_label(input_scale):>13}  seed {seed}: "
                   f"val accuracy {result.val_accuracy:.2f}  ({result.seconds:.1f} s)", flush=True)
@@ -230,16 +251,19 @@ def train_seeds(
 def run_scale_grid(cells, distances, input_scales, seeds, keep=(), verbose=True, **train_kwargs):
     """`train_seeds` for every (cell, distance, input scale); returns `(results, kept)`.
 
-    `keep` lists `(cell, distance, input_scale, seed)` whose trained weights to return:
+    One `Runner` per (cell, distance) serves every input scale and seed. `keep` lists
+    `(cell, distance, input_scale, seed)` whose trained weights to return:
     `kept[(cell, distance, input_scale, seed)] = weights` (rebuild with `rebuild_model`).
     """
+    sizes = {k: train_kwargs[k] for k in ("units", "embed_dim", "vocab_size", "learning_rate") if k in train_kwargs}
     results, kept = [], {}
     for distance in distances:
-        for scale in input_scales:
-            for cell in cells:
+        for cell in cells:
+            runner = make_runner(cell, distance, **sizes)
+            for scale in input_scales:
                 wanted = [k[3] for k in keep if k[:3] == (cell, distance, scale)]
                 runs, weights = train_seeds(cell, distance, seeds, scale, keep_weights_for=wanted,
-                                            verbose=verbose, **train_kwargs)
+                                            verbose=verbose, runner=runner, **train_kwargs)
                 results += runs
                 kept.update({(cell, distance, scale, seed): w for seed, w in weights.items()})
     return results, kept

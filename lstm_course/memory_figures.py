@@ -41,7 +41,7 @@ def plot_accuracy_by_scale(results, input_scales):
         ax.axhline(0.5, color="gray", linestyle=":", label="chance (0.5)")
         ax.set(xlabel="distance N (distractors after the cue)", ylim=(0, 1.05),
                title=f"Embeddings initialised: {scale_label(scale)}")
-        alt.append(" ".join(panel) + ".")
+        alt.append(panel[0] + " " + "; ".join(panel[1:]) + ".")
     axes[0][0].set_ylabel("final validation accuracy")
     axes[0][0].legend(fontsize=8, loc="lower left")
     fig.tight_layout()

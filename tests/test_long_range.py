@@ -132,3 +132,15 @@ def test_scale_grid_keeps_the_weights_asked_for():
                                    verbose=False, n_train=64, n_val=32, epochs=1, units=2, embed_dim=2)
     assert len(results) == 4 and set(kept) == {("simple_rnn", 3, 0.5, 1)}
     assert {(r.input_scale, r.seed) for r in results} == {(None, 0), (None, 1), (0.5, 0), (0.5, 1)}
+
+
+def test_a_runner_is_shared_only_by_models_of_its_shape():
+    from lstm_course.long_range import make_runner
+
+    runner = make_runner("simple_rnn", 3, units=2, embed_dim=2)
+    kwargs = dict(n_train=32, n_val=16, epochs=1, units=2, embed_dim=2, verbose=False)
+    first, _ = train_seeds("simple_rnn", 3, [0], None, runner=runner, **kwargs)
+    again, _ = train_seeds("simple_rnn", 3, [0], 1.0, runner=runner, **kwargs)
+    assert first[0].input_scale is None and again[0].input_scale == 1.0
+    with pytest.raises(ValueError, match="runner was made for"):
+        train_seeds("simple_rnn", 4, [0], None, runner=runner, **kwargs)
