@@ -37,17 +37,18 @@ def fixed_gates_svg(trace, highlight=None) -> str:
     Inline SVG rather than a matplotlib figure, so the explorer redraws it in well under a millisecond.
     """
     words = [s["word"] for s in trace]
+    # Okabe-Ito colours, as in the lesson figures (lstm_course.plots); the candidate is drawn as bars.
     gates = chart_svg(words, [
-        {"name": GATE_HELP["forget"], "values": [s["forget"] for s in trace], "color": "#1f77b4"},
-        {"name": GATE_HELP["input"], "values": [s["input"] for s in trace], "color": "#ff7f0e"},
-        {"name": GATE_HELP["output"], "values": [s["output"] for s in trace], "color": "#2ca02c"},
-        {"name": GATE_HELP["candidate"], "values": [s["candidate"] for s in trace], "color": "#7f7f7f",
+        {"name": GATE_HELP["forget"], "values": [s["forget"] for s in trace], "color": "#0072B2"},
+        {"name": GATE_HELP["input"], "values": [s["input"] for s in trace], "color": "#E69F00"},
+        {"name": GATE_HELP["output"], "values": [s["output"] for s in trace], "color": "#009E73"},
+        {"name": GATE_HELP["candidate"], "values": [s["candidate"] for s in trace], "color": "#999999",
          "kind": "bar"},
     ], (-1, 1), highlight, title="gates")
     bound = max(1.0, max(abs(s["c"]) for s in trace))
     states = chart_svg(words, [
-        {"name": "cell state c", "values": [s["c"] for s in trace], "color": "#9467bd"},
-        {"name": "hidden state h", "values": [s["h"] for s in trace], "color": "#d62728"},
+        {"name": "cell state c", "values": [s["c"] for s in trace], "color": "#CC79A7"},
+        {"name": "hidden state h", "values": [s["h"] for s in trace], "color": "#D55E00"},
     ], (-bound, bound), highlight, title="states")
     return (f"<div>{gates}</div><div>{states}</div>"
             f"<div>{html.escape(describe_fixed_gates(trace))}</div>")

@@ -106,7 +106,7 @@ class NextWordExplorer(Explorer):
         parts.append("<div style='display:flex;gap:2em;flex-wrap:wrap'><div>"
                      + bars_html(view["words"], view["probabilities"], title=f"model: next word after '{context}'")
                      + "</div><div>"
-                     + bars_html(view["words"], view["at_temperature"], color="#ff7f0e",
+                     + bars_html(view["words"], view["at_temperature"], color="#E69F00",
                                  title=f"chance of being sampled at T = {view['temperature']:g}")
                      + "</div></div>")
         samples = "".join(
