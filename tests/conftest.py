@@ -10,10 +10,12 @@ what was skipped, why, and the one command that enables it.
 """
 import os
 import re
+import tempfile
 from collections import defaultdict
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -27,6 +29,7 @@ def in_ci_environment() -> bool:
 # Hypothesis: no deadline (the machine is shared and TensorFlow's first calls are slow), no example
 # database written into the working tree; under CI the examples are derived, not random, so a CI
 # verdict can be reproduced.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "hypothesis-lstm-course"))  # its patches/ too
 settings.register_profile("course", deadline=None, database=None, derandomize=in_ci_environment())
 settings.load_profile("course")
 
