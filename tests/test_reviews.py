@@ -581,3 +581,63 @@ def test_an_unwritable_keras_home_falls_back_to_the_temporary_folder(tmp_path, m
     assert asked == [(home if exists else tmp_path, reviews.os.W_OK)]  # the folder itself, or where it would go
     monkeypatch.setattr(reviews.os, "access", lambda path, mode: True)
     assert reviews._keras_cache_dir() == home / "datasets"
+
+
+def test_download_errors_say_why():
+    import urllib.error
+
+    assert reviews._reason(urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))) \
+        == "[Errno 111] Connection refused"
+    assert reviews._reason(TimeoutError("timed out")) == "timed out"
+    assert reviews._reason(OSError()) == "OSError"  # an exception without a message is still named
+
+
+def test_a_refused_connection_is_reported_as_such(tmp_path):
+    with pytest.raises(DownloadError, match="Connection refused"):
+        reviews.download(f"http://127.0.0.1:{closed_port()}/imdb.npz", tmp_path / "imdb.npz", timeout=5)
+
+
+def test_npz_files_in_format_version_2_are_read(tmp_path):
+    import zipfile
+
+    path = tmp_path / "v2.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        with archive.open("y_train.npy", "w") as member:
+            np.lib.format.write_array(member, np.array([1, 0, 1]), version=(2, 0))
+        with archive.open("x_train.npy", "w") as member:
+            np.lib.format.write_array(member, np.array([[1, 2], [3]] + [None], dtype=object)[:-1], version=(2, 0))
+    arrays = reviews._read_npz_safely(path)
+    assert arrays["y_train"].tolist() == [1, 0, 1] and [list(x) for x in arrays["x_train"]] == [[1, 2], [3]]
+
+
+def test_the_first_id_past_the_vocabulary_is_out_of_vocabulary():
+    assert to_keras_ids([3, 4], num_words=7) == [1, 6, 2]  # rank 4 -> id 7 == num_words: outside
+    assert decode_imdb([1, 4, 99], id_to_word_table(WORD_INDEX)) == "the [UNK]"  # an id the index lacks
+
+
+def test_aclimdb_errors_name_the_folder(tmp_path):
+    with pytest.raises(ReviewDataError, match=r"'.*elsewhere' is not an aclImdb folder: train/neg/ is missing"):
+        load_reviews("aclImdb", path=(tmp_path / "elsewhere").mkdir() or tmp_path / "elsewhere")
+    root = make_aclimdb(tmp_path / "aclImdb", per_class=2)
+    for review in (root / "test" / "neg").iterdir():
+        review.unlink()
+    with pytest.raises(ReviewDataError, match=r"/aclImdb/test has 2 positive and 0 negative"):
+        load_reviews("aclImdb", path=root, n_train=2, n_test=2)
+    for review in (root / "test" / "pos").iterdir():
+        review.unlink()
+    with pytest.raises(ReviewDataError, match=r"'.*aclImdb/test' holds no .txt reviews"):
+        load_reviews("aclImdb", path=root, n_train=2, n_test=2)
+
+
+def test_aclimdb_message_names_the_folder_and_keeps_accents(tmp_path):
+    root = make_aclimdb(tmp_path / "aclImdb", per_class=2)
+    (root / "train" / "pos" / "0_7.txt").write_text("Très émouvant, à voir.", encoding="utf-8")
+    data = load_reviews("aclImdb", path=root, n_train=4, n_test=2)
+    assert str(root) in data.message and "Très émouvant, à voir." in data.train_texts
+
+
+def test_generated_reviews_follow_the_seed_in_both_splits():
+    first, again, other = (load_reviews("generated", n_train=6, n_test=4, seed=s) for s in (5, 5, 6))
+    assert first.train_texts == again.train_texts and first.test_texts == again.test_texts
+    assert first.train_texts != other.train_texts and first.test_texts != other.test_texts
+    assert first.message.startswith("GENERATED reviews: synthetic text made by lstm_course.reviews")
