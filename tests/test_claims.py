@@ -340,8 +340,22 @@ def test_answers_inside_details_are_audited():
     assert [c.sentence for c in audit(notebook(("md", md)), "x")] == ["The GRU is faster here."]
 
 
-if __name__ == "__main__":  # print the audit of the lessons
-    found = lesson_claims()
+def committed_lesson_claims(revision: str) -> list:
+    """The audit of the lessons as committed at `revision` (the working tree may hold work in progress)."""
+    import subprocess
+
+    allowlist = load_allowlist()
+    claims = []
+    for path in LESSONS:
+        relative = path.relative_to(ROOT).as_posix()
+        shown = subprocess.run(["git", "show", f"{revision}:{relative}"], cwd=ROOT, capture_output=True, text=True)
+        if shown.returncode == 0:
+            claims += audit(json.loads(shown.stdout), path.stem, allowlist)
+    return claims
+
+
+if __name__ == "__main__":  # print the audit of the lessons: `python tests/test_claims.py [--rev HEAD]`
+    found = committed_lesson_claims(sys.argv[2]) if sys.argv[1:2] == ["--rev"] else lesson_claims()
     for claim in found:
         if not claim.backed_by:
             print(claim)
