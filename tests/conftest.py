@@ -31,7 +31,9 @@ def in_ci_environment() -> bool:
 # verdict can be reproduced.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "hypothesis-lstm-course"))  # its patches/ too
 settings.register_profile("course", deadline=None, database=None, derandomize=in_ci_environment())
-settings.load_profile("course")
+# tools/mutation.py runs the covering tests once per mutant: fewer examples there keep it affordable.
+settings.register_profile("mutation", parent=settings.get_profile("course"), max_examples=15)
+settings.load_profile(os.environ.get("LSTM_COURSE_HYPOTHESIS_PROFILE", "course"))
 
 # (pattern in the skip reason, the one command that gives this machine the capability). First match wins.
 ENABLE_COMMANDS = (

@@ -134,7 +134,8 @@ def run_module(module: str, max_children: int) -> dict:
     if not (ROOT / "lstm_course" / f"{module}.py").exists() or not tests:
         return {"module": module, "missing": True}
     work = prepare(module)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": ""}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": "",
+           "LSTM_COURSE_HYPOTHESIS_PROFILE": "mutation"}  # 15 examples per property, not 100
     start = time.monotonic()
     patterns = mutant_patterns(module) if module in NOT_MUTATED else []
     run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children), *patterns],
