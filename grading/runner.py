@@ -157,7 +157,10 @@ class Batch:
             if self._stopping.is_set():
                 return None
             if self.store is not None:  # claimed in the shared gradebook, or skipped
-                claim = self.store.claim(self.assignment, student, fp, force=self.force)
+                # a claim outlives no worker: older than a worker's hard limit, it was abandoned
+                lease = int(self.limits.get("notebook_time_limit", 1800)) + WORKER_GRACE_S + 60
+                claim = self.store.claim(self.assignment, student, fp, force=self.force,
+                                         lease_s=lease)
                 if claim != "claimed":
                     self.say(f"{student}: not graded here ({claim})")
                     return None
