@@ -110,7 +110,10 @@ def pytest_runtest_call(item):
         problems = _problems(item.test_outputs)
         _record(item, failed=bool(problems))
         if problems:
-            raise AssertionError(f"{item.parent.fspath} {item.name}: " + "\n".join(problems))
+            printed = "".join(o.get("text", "") for o in item.test_outputs or []
+                              if o.get("output_type") == "stream" and o.get("name") == "stdout")
+            raise AssertionError(f"{item.parent.fspath} {item.name}: " + "\n".join(problems)
+                                 + ("\n--- the cell printed (last 2000 characters):\n" + printed[-2000:] if printed else ""))
     return result
 
 
