@@ -408,3 +408,21 @@ def test_validate_passes_on_solutions_and_fails_on_release(course):
     assert result.stdout.count("VALIDATION FAILED ON") == len(releases), result.stdout
     assert "NotImplementedError" in result.stdout
     assert "Success!" not in result.stdout
+
+
+def test_item_analysis_of_the_graded_class(course):
+    """The instructor's item analysis over this course's graded a1 class agrees with the gradebook."""
+    from grading import item_analysis
+
+    assignment = "a1_lstm_concepts"
+    outcome = item_analysis.run(assignment, course, out_dir=course / "reports" / assignment)
+    items = {item.grade_id: item for item in outcome["items"]}
+    points = autograded_cells(nbu.read(source_path(assignment)))
+    assert set(items) == set(points), "one row per autograded cell, written answers excluded"
+    students = {"perfect", "untouched", "noisy", *WRONG[assignment]}
+    for grade_id, item in items.items():
+        missed = {"untouched"} | {s for s in WRONG[assignment] if grade_id in WRONG[assignment][s]["scores"]}
+        assert set(item.scores) == students
+        assert set(item.failed) == missed, grade_id
+        assert item.pass_rate == (len(students) - len(missed)) / len(students)
+    assert outcome["paths"]["csv"].is_file() and outcome["paths"]["figure"].is_file()

@@ -259,16 +259,20 @@ WRONG = {
     "a3_next_word": {
         "a3_post_padding_and_counting": {
             "answers": {"a3_pairs_answer": A3_POST_PADDING, "a3_best_accuracy_answer": A3_COUNT_OCCURRENCES},
-            "scores": {"a3_pre_pad_tests": 0, "a3_training_pairs_tests": 0, "a3_best_accuracy_tests": 0,
-                       "a3_continuations_tests": 0},
+            # predict_next_word pads with the student's pre_pad: the same slip costs Part D's input cell too;
+            # best_possible_accuracy itself is right (and gives 0.8 on the post-padded pairs as well)
+            "scores": {"a3_pre_pad_tests": 0, "a3_training_pairs_tests": 0, "a3_continuations_tests": 0,
+                       "a3_predict_input_tests": 0},
             "hints": {"a3_pre_pad_tests": "post-padding", "a3_training_pairs_tests": "the first pair",
-                      "a3_continuations_tests": "not how often the context occurs"},
+                      "a3_continuations_tests": "not how often the context occurs",
+                      "a3_predict_input_tests": "post-padding"},
         },
         "a3_off_by_one_loss_and_guessing": {
             "answers": {"a3_pairs_answer": A3_OFF_BY_ONE, "a3_model_answer": A3_CATEGORICAL_LOSS,
                         "a3_predict_answer": A3_RENORMALISED_AND_GUESSING},
+            # the one-id prefixes add the context "nothing" -> "hello": k_demo stays 2, so B2 keeps its point
             "scores": {"a3_prefixes_tests": 0, "a3_training_pairs_tests": 0, "a3_best_accuracy_tests": 0,
-                       "a3_continuations_tests": 0, "a3_model_output_tests": 0,
+                       "a3_model_output_tests": 0,
                        "a3_predict_probabilities_tests": 0, "a3_predict_unknown_tests": 0},
             "hints": {"a3_prefixes_tests": "a one-id prefix has no context",
                       "a3_model_output_tests": "that loss expects one-hot rows",
