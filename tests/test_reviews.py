@@ -641,3 +641,30 @@ def test_generated_reviews_follow_the_seed_in_both_splits():
     assert first.train_texts == again.train_texts and first.test_texts == again.test_texts
     assert first.train_texts != other.train_texts and first.test_texts != other.test_texts
     assert first.message.startswith("GENERATED reviews: synthetic text made by lstm_course.reviews")
+
+
+def test_default_vocabulary_is_the_seeds_5000_words():
+    assert to_keras_ids([4996, 4997]) == [1, 4999, 2]  # ids 0..4999 exist, as Embedding(5000, 64) expects
+
+
+def test_a_missing_aclimdb_folder_and_a_wrong_layout_are_explained(tmp_path):
+    with pytest.raises(ReviewDataError, match=r"aclImdb folder '.*missing' does not exist"):
+        load_reviews("aclImdb", path=tmp_path / "missing")
+    (tmp_path / "flat").mkdir()
+    with pytest.raises(ReviewDataError, match=r"\(expected train/pos, train/neg, test/pos and test/neg holding "
+                                              r"\.txt reviews\)$"):
+        load_reviews("aclImdb", path=tmp_path / "flat")
+
+
+def test_aclimdb_sample_follows_the_seed(tmp_path):
+    root = make_aclimdb(tmp_path / "aclImdb", per_class=12)
+    first, again, other = (load_reviews("aclImdb", path=root, n_train=6, n_test=4, seed=s) for s in (3, 3, 4))
+    assert first.train_texts == again.train_texts and first.test_texts == again.test_texts
+    assert first.train_texts != other.train_texts
+
+
+def test_an_aclimdb_review_with_invalid_utf8_is_read_with_a_replacement_mark(tmp_path):
+    root = make_aclimdb(tmp_path / "aclImdb", per_class=1)
+    (root / "train" / "pos" / "0_7.txt").write_bytes(b"Great film \xff\xfe here.")
+    data = load_reviews("aclImdb", path=root, n_train=2, n_test=2)
+    assert "Great film \ufffd\ufffd here." in data.train_texts
