@@ -11,6 +11,7 @@ so mutmut's `mutants/` folder never appears in the working tree.
     python tools/mutation.py                      # every module in MODULES
     python tools/mutation.py numpy_lstm reviews   # some modules
     python tools/mutation.py --changed            # modules changed since origin/main (or HEAD~1)
+    python tools/mutation.py --recheck reviews    # after adding tests: rerun only the survivors
 
 Exit status 1 if a module scores below TARGET (0.90, counting listed equivalents as killed).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import fnmatch
+import json
 import os
 import re
 import shutil
@@ -134,11 +136,29 @@ def prepare(module: str) -> Path:
     return work
 
 
-def run_module(module: str, max_children: int) -> dict:
+def forget_survivors(work: Path, module: str) -> list[str]:
+    """After tests were added: copy them in and mark the last run's survivors unchecked, so that
+    `mutmut run` tests only those again (mutmut keeps every other result)."""
+    for target in (work / "tests", work / "mutants" / "tests"):
+        shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    meta_path = work / "mutants" / "lstm_course" / f"{module}.py.meta"
+    meta = json.loads(meta_path.read_text())
+    again = [name for name, code in meta["exit_code_by_key"].items() if code in (0, 33)]  # survived, no tests
+    for name in again:
+        meta["exit_code_by_key"][name] = None
+    meta_path.write_text(json.dumps(meta))
+    return again
+
+
+def run_module(module: str, max_children: int, recheck: bool = False) -> dict:
     tests = [t for t in MODULES[module] if (ROOT / t).exists()]
     if not (ROOT / "lstm_course" / f"{module}.py").exists() or not tests:
         return {"module": module, "missing": True}
-    work = prepare(module)
+    work = scratch_root() / module
+    if recheck and (work / "mutants").exists():
+        forget_survivors(work, module)
+    else:
+        work = prepare(module)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": "",
            "LSTM_COURSE_HYPOTHESIS_PROFILE": "mutation"}  # 15 examples per property, not 100
     start = time.monotonic()
@@ -211,6 +231,8 @@ def main(argv=None) -> int:
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--changed", action="store_true", help="only modules changed since origin/main")
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2 cores)")
+    parser.add_argument("--recheck", action="store_true",
+                        help="after adding tests: rerun only the last run's survivors (reuses MUTATION_DIR)")
     args = parser.parse_args(argv)
     unknown = set(args.modules) - set(MODULES)
     if unknown:
@@ -218,7 +240,7 @@ def main(argv=None) -> int:
     modules = args.modules or (changed_modules() if args.changed else list(MODULES))
     ok = True
     for module in modules:
-        ok &= report(run_module(module, args.max_children))
+        ok &= report(run_module(module, args.max_children, args.recheck))
         sys.stdout.flush()
     return 0 if ok else 1
 
