@@ -668,3 +668,19 @@ def test_an_aclimdb_review_with_invalid_utf8_is_read_with_a_replacement_mark(tmp
     (root / "train" / "pos" / "0_7.txt").write_bytes(b"Great film \xff\xfe here.")
     data = load_reviews("aclImdb", path=root, n_train=2, n_test=2)
     assert "Great film \ufffd\ufffd here." in data.train_texts
+
+
+def test_a_csv_with_only_negative_reviews_is_rejected(tmp_path):
+    path = write_csv(tmp_path / "negative.csv", [(f"bad {i}", "negative") for i in range(6)])
+    with pytest.raises(ReviewDataError, match="has 0 positive and 6 negative reviews"):
+        load_reviews("csv", path=path)
+
+
+def test_an_npz_in_an_unknown_format_version_is_refused_by_name(tmp_path):
+    import zipfile
+
+    path = tmp_path / "v3.npz"
+    with zipfile.ZipFile(path, "w") as archive, archive.open("y_train.npy", "w") as member:
+        np.lib.format.write_array(member, np.array([1, 0]), version=(3, 0))
+    with pytest.raises(DownloadError, match=r"v3\.npz: unsupported \.npy format version \(3, 0\)"):
+        reviews._read_npz_safely(path)

