@@ -672,7 +672,7 @@ def test_an_aclimdb_review_with_invalid_utf8_is_read_with_a_replacement_mark(tmp
 
 def test_a_csv_with_only_negative_reviews_is_rejected(tmp_path):
     path = write_csv(tmp_path / "negative.csv", [(f"bad {i}", "negative") for i in range(6)])
-    with pytest.raises(ReviewDataError, match="has 0 positive and 6 negative reviews"):
+    with pytest.raises(ReviewDataError, match="negative.csv has 0 positive and 6 negative reviews"):
         load_reviews("csv", path=path)
 
 
@@ -684,3 +684,27 @@ def test_an_npz_in_an_unknown_format_version_is_refused_by_name(tmp_path):
         np.lib.format.write_array(member, np.array([1, 0]), version=(3, 0))
     with pytest.raises(DownloadError, match=r"v3\.npz: unsupported \.npy format version \(3, 0\)"):
         reviews._read_npz_safely(path)
+
+
+def test_clean_review_text_turns_tags_into_spaces_and_decodes_entities():
+    assert reviews.clean_review_text("Great<br /><br />film &amp; cast") == "Great film & cast"
+    assert reviews.clean_review_text("a<i>b</i>c") == "a b c"
+
+
+@pytest.mark.parametrize("header", [("review", "label"), ("text", "sentiment")])
+def test_a_csv_missing_either_column_is_rejected(tmp_path, header):
+    path = write_csv(tmp_path / "half.csv", [("great", "positive")] * 4, header=header)
+    with pytest.raises(ReviewDataError, match="expected the columns 'review' and 'sentiment'"):
+        load_reviews("csv", path=path)
+
+
+def test_csv_edge_cases_empty_review_too_few_rows_minimum_test_size(tmp_path):
+    rows = [("", "positive"), ("bad", "negative"), ("good", "positive"), ("awful", "negative")] * 3
+    data = load_reviews("csv", path=write_csv(tmp_path / "empty.csv", rows), n_train=2500, n_test=2)
+    assert "" in data.train_texts + data.test_texts  # an empty review stays empty, it is not invented
+    assert len(data.test_texts) == 2  # never fewer than 2 test reviews, though 12 * 2 / 2502 rounds to 0
+    assert data.message == "Reviews from the local CSV file empty.csv (12 rows, HTML line breaks removed)."
+    with pytest.raises(ReviewDataError, match=r"tiny.csv: 3 reviews; at least 4 are needed"):
+        load_reviews("csv", path=write_csv(tmp_path / "tiny.csv", rows[:3]))
+    with pytest.raises(ReviewDataError, match=r"CSV file '.*gone.csv' does not exist"):
+        load_reviews("csv", path=tmp_path / "gone.csv")

@@ -48,6 +48,8 @@ MODULES = {
 # tell them apart, so no test can kill them. Each with the reason.
 _ANY_NON_CSV = "load_reviews reads any kind but 'csv' as an aclImdb folder, so the exact string never matters"
 _INT_LABELS = "every caller passes labels that are already an integer array"
+_NEWLINES = ("newline translation only turns \\r\\n inside a quoted review into \\n, and clean_review_text "
+             "collapses all whitespace anyway")
 _RECAST = "lstm_step casts x, h and c to float64 at every step, so the dtype given here never matters"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
@@ -70,6 +72,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "it would matter on Windows",
     ("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, dtype=None), minlength=2)"): _INT_LABELS,
     ("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, ), minlength=2)"): _INT_LABELS,
+    ("reviews", "_load_csv", 'with io.StringIO(content, newline=None) as f:'): _NEWLINES,
+    ("reviews", "_load_csv", 'with io.StringIO(content, ) as f:'): _NEWLINES,
+    ("reviews", "_load_csv", 'sentiment = (row["sentiment"] or "XXXX").strip().lower()'):
+        "an empty or missing label is refused either way, and the message quotes the cell as written",
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, )'):
         "allow_pickle is False by default, and this branch reads arrays without objects anyway",
     ("reviews", "_read_spreadsheet_text", 'return raw.decode("UTF-16"), "UTF-16"'): "codec names are case-insensitive",
