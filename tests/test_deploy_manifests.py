@@ -149,8 +149,10 @@ def sbatch_options(script: Path, command_line: list[str]) -> dict[str, str]:
     return options
 
 
-def fake_sbatch(script: Path, command_line: list[str], env: dict[str, str], cwd: Path) -> list:
-    """Run every array task of ``script`` locally, one after another, with Slurm's variables."""
+def fake_sbatch(script: Path, command_line: list[str], env: dict[str, str], cwd: Path,
+                launcher: list[str] = ()) -> list:
+    """Run every array task of ``script`` locally, one after another, with Slurm's variables
+    (``launcher``: a command prefix that sets up the stand-in node, e.g. its own /tmp)."""
     options = sbatch_options(script, command_line)
     ids = parse_array(options["array"])
     runs = []
@@ -160,7 +162,7 @@ def fake_sbatch(script: Path, command_line: list[str], env: dict[str, str], cwd:
                     "SLURM_ARRAY_TASK_MAX": str(ids[-1]), "SLURM_ARRAY_TASK_COUNT": str(len(ids)),
                     "SLURM_CPUS_PER_TASK": options.get("cpus-per-task", "1"),
                     "SLURM_SUBMIT_DIR": str(cwd)}
-        runs.append(subprocess.run(["bash", str(script)], env=task_env, cwd=cwd,
+        runs.append(subprocess.run([*launcher, "bash", str(script)], env=task_env, cwd=cwd,
                                    capture_output=True, text=True, timeout=900))
     return runs
 

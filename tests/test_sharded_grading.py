@@ -36,8 +36,9 @@ pytestmark = pytest.mark.xdist_group("grading")  # beside the sandbox tests, nev
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "shard_demo"
-STUDENTS = [f"s{i:02d}" for i in range(1, 13)]  # s12: the untouched release
+STUDENTS = [f"s{i:02d}" for i in range(1, 10)]  # the last one hands in the untouched release
 N_SHARDS = 3
+UNTOUCHED = STUDENTS[-1]
 POINTS = {"test_add": 1, "test_mean": 2, "test_square": 1}
 SOLUTIONS = {
     "answer_add": ("def add(a, b):\n", "    return a + b\n"),
@@ -58,9 +59,9 @@ ORDER = ["answer_add", "test_add", "answer_mean", "test_mean", "answer_square", 
 
 
 def expected_scores(student: str) -> dict[str, float]:
-    """s12 hands in the untouched release; the others get parts wrong by a fixed rule."""
+    """The last student hands in the untouched release; the others get parts wrong by a fixed rule."""
     i = int(student[1:])
-    if student == "s12":
+    if student == UNTOUCHED:
         return {t: 0.0 for t in POINTS}
     return {"test_add": 0.0 if i % 2 else 1.0, "test_mean": 0.0 if i % 3 == 0 else 2.0,
             "test_square": 0.0 if i % 4 == 2 else 1.0}
@@ -130,7 +131,7 @@ def build_template(course: Path, students: list[str]) -> Path:
     release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for student in students:
         nb = json.loads(json.dumps(release))
-        if student != "s12":
+        if student != UNTOUCHED:
             for cell in nb["cells"]:
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
                 if grade_id in SOLUTIONS:
@@ -402,6 +403,8 @@ def measure(students: int, shard_count: int, jobs_per_shard: int) -> None:
     import tempfile  # noqa: PLC0415
 
     names = [f"s{i:02d}" for i in range(1, students + 1)]
+    global UNTOUCHED
+    UNTOUCHED = names[-1]
     with tempfile.TemporaryDirectory(prefix="shard-measure-") as tmp, pg_server.PostgresServer() as pg:
         base = Path(tmp)
         course = build_template(base / "template" / "course", names)
@@ -435,3 +438,35 @@ if __name__ == "__main__":
     options = cli.parse_args()
     os.environ.update({k: v for k, v in tool_env().items() if k in ("PATH", "PYTHONPATH")})
     measure(options.students, options.shards, options.jobs_per_shard)
+
+
+def test_slurm_array_grades_every_student_once(template, postgres, tmp_path):
+    """deploy/slurm/grade-array.sh for real, through the fake sbatch: 2 array tasks, one after the
+    other, each in its node-local copy; outputs copied back to the shared course directory."""
+    from test_deploy_manifests import SLURM_SCRIPT, fake_sbatch  # noqa: PLC0415
+
+    url = postgres.create_database("slurm")
+    register(template, url)
+    node = Machine(tmp_path, "node", template)  # the shared course dir, inside the node's /tmp
+    course = node.course_outside
+    launcher = []
+    if node.private_tmp:  # the node's own /tmp: the grader's machine lock is the node's
+        launcher = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /tmp && exec "$@"', str(node.tmp)]
+    env = {**tool_env(), "ASSIGNMENT": ASSIGNMENT, "COURSE_DIR": str(node.course),
+           "GRADEBOOK_URL": url, "PYTHON": sys.executable,
+           "TMPDIR": "/tmp" if node.private_tmp else str(node.tmp),
+           "GRADING_ISOLATION": "--isolation=none --allow-unsandboxed"}
+    runs = fake_sbatch(SLURM_SCRIPT, ["--array=0-1"], env, tmp_path, launcher)
+    assert [r.returncode for r in runs] == [0, 0], [r.stdout[-2000:] + r.stderr[-2000:] for r in runs]
+    assert scores(url) == {s: expected_scores(s) for s in STUDENTS}
+    rows = gradebook_db.CompletionStore(url).rows(ASSIGNMENT)
+    assert {s: r["owner"] for s, r in rows.items()} == {s: f"shard {shards.shard_of(s, 2)}/2"
+                                                        for s in STUDENTS}
+    for student in STUDENTS:
+        assert (course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+    assert sorted(p.name for p in (course / "reports" / ASSIGNMENT).iterdir()) == ["shard-0-of-2",
+                                                                                  "shard-1-of-2"]
+    assert not list(node.tmp.glob("lstm-grading-*"))  # node-local copies removed
+    again = fake_sbatch(SLURM_SCRIPT, ["--array=0-1"], env, tmp_path, launcher)  # nothing left to do
+    assert all(r.returncode == 0 and "0 to grade" in r.stdout for r in again)
