@@ -708,3 +708,13 @@ def test_csv_edge_cases_empty_review_too_few_rows_minimum_test_size(tmp_path):
         load_reviews("csv", path=write_csv(tmp_path / "tiny.csv", rows[:3]))
     with pytest.raises(ReviewDataError, match=r"CSV file '.*gone.csv' does not exist"):
         load_reviews("csv", path=tmp_path / "gone.csv")
+
+
+def test_imdb_origin_without_a_trailing_slash_and_a_custom_timeout(tmp_path, local_origin, silent_origin, monkeypatch):
+    origin, folder, log = local_origin
+    make_imdb_files(folder)
+    data = load_reviews("imdb", n_train=4, n_test=2, origin=origin.rstrip("/"), cache_dir=tmp_path / "cache")
+    assert data.source == "imdb" and sorted(log) == ["/imdb.npz", "/imdb_word_index.json"]
+    monkeypatch.setattr(reviews, "time", FakeClock(step=0.5))
+    with pytest.raises(DownloadError, match="no response for 4 s"):  # the caller's timeout reaches download()
+        load_reviews("imdb", origin=silent_origin, cache_dir=tmp_path / "other", timeout=4)

@@ -50,6 +50,7 @@ _ANY_NON_CSV = "load_reviews reads any kind but 'csv' as an aclImdb folder, so t
 _INT_LABELS = "every caller passes labels that are already an integer array"
 _NEWLINES = ("newline translation only turns \\r\\n inside a quoted review into \\n, and clean_review_text "
              "collapses all whitespace anyway")
+_NO_REPLACE = "Generator.choice treats replace=None like False (sampling without replacement)"
 _RECAST = "lstm_step casts x, h and c to float64 at every step, so the dtype given here never matters"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
@@ -76,6 +77,12 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("reviews", "_load_csv", 'with io.StringIO(content, ) as f:'): _NEWLINES,
     ("reviews", "_load_csv", 'sentiment = (row["sentiment"] or "XXXX").strip().lower()'):
         "an empty or missing label is refused either way, and the message quotes the cell as written",
+    ("reviews", "_balanced_indices",
+     "chosen = np.concatenate([rng.choice(positives, n_pos, replace=None), rng.choice(negatives, n_neg, replace=False)])"):
+        _NO_REPLACE,
+    ("reviews", "_balanced_indices",
+     "chosen = np.concatenate([rng.choice(positives, n_pos, replace=False), rng.choice(negatives, n_neg, replace=None)])"):
+        _NO_REPLACE,
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, )'):
         "allow_pickle is False by default, and this branch reads arrays without objects anyway",
     ("reviews", "_read_spreadsheet_text", 'return raw.decode("UTF-16"), "UTF-16"'): "codec names are case-insensitive",
