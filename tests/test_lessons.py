@@ -28,7 +28,8 @@ def test_make_test_runs_every_notebook_folder_with_nbval():
     makefile = (ROOT / "Makefile").read_text()
     command = shlex.split(re.search(r"^NOTEBOOK_TEST := (.+)$", makefile, flags=re.MULTILINE).group(1))
     assert "--nbval-lax" in command
-    assert re.search(r"^test:.*\n\t.*-m pytest .*--dist loadgroup .*\$\(NOTEBOOK_TEST\)", makefile, flags=re.MULTILINE)
+    assert re.search(r"^test-suite:.*\n\t.*-m pytest .*--dist loadgroup .*\$\(NOTEBOOK_TEST\)", makefile, flags=re.MULTILINE)
+    assert re.search(r"^test:.*\n\t.*\$\(MAKE\).* test-suite site site-test", makefile, flags=re.MULTILINE)
     folders = {p.relative_to(ROOT).parts[0] for p in ROOT.rglob("*.ipynb")
                if not {".venv", ".venv-colab", "build", ".ipynb_checkpoints"} & set(p.relative_to(ROOT).parts)}
     assert folders and folders <= set(command), f"notebook folders outside `make test`: {folders - set(command)}"
