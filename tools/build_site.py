@@ -129,7 +129,7 @@ def build(executed_dir: Path | None, out: Path, jobs: str = "2") -> int:
                          env={**os.environ, "COURSE_SITE_STATIC": str(source_dir / "_static")})
     if run.returncode:
         return run.returncode
-    pages = len(list(html.rglob("*.html")))
+    pages = len([p for p in html.rglob("*.html") if "_static" not in p.parts])  # not the theme's templates
     print(f"site: {html.relative_to(ROOT) if html.is_relative_to(ROOT) else html} | {pages} HTML pages "
           f"({len(reused) + len(ran)} notebooks: {len(reused)} reused executed copies, {len(ran)} executed here) "
           f"| {time.perf_counter() - started:.1f} s")
