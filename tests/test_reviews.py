@@ -718,3 +718,51 @@ def test_imdb_origin_without_a_trailing_slash_and_a_custom_timeout(tmp_path, loc
     monkeypatch.setattr(reviews, "time", FakeClock(step=0.5))
     with pytest.raises(DownloadError, match="no response for 4 s"):  # the caller's timeout reaches download()
         load_reviews("imdb", origin=silent_origin, cache_dir=tmp_path / "other", timeout=4)
+
+
+def test_review_data_stores_int32_labels_and_rejects_a_count_mismatch():
+    data = reviews.ReviewData(["a", "b"], [1.0, 0.0], ["c"], [True], source="csv", message="")
+    assert data.train_labels.dtype == data.test_labels.dtype == np.int32
+    with pytest.raises(ValueError, match=r"^train: 1 texts but 2 labels$"):
+        reviews.ReviewData(["a"], [1, 0], ["c"], [1], source="csv", message="")
+
+
+def test_the_documented_defaults_of_load_reviews():
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(load_reviews).parameters.items()}
+    assert defaults == {"source": "auto", "path": None, "n_train": 2500, "n_test": 1000, "seed": 0,
+                        "timeout": 10.0, "num_words": 5000, "origin": None, "cache_dir": None}
+
+
+@pytest.mark.parametrize("name", ["n_train", "n_test"])
+def test_a_bad_size_is_named(name):
+    with pytest.raises(ReviewDataError, match=rf"^{name} must be an integer >= 2, got 1$"):
+        load_reviews("generated", **{name: 1})
+
+
+def test_auto_uses_imdb_when_it_downloads(tmp_path, local_origin):
+    origin, folder, _ = local_origin
+    make_imdb_files(folder)
+    data = load_reviews(n_train=4, n_test=2, origin=origin, cache_dir=tmp_path)
+    assert data.source == "imdb" and (len(data.train_texts), len(data.test_texts)) == (4, 2)
+
+
+def test_the_official_origin_caches_in_keras_home_by_default(tmp_path, official_origin, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    assert load_reviews("imdb", n_train=4, n_test=2).source == "imdb"
+    assert (tmp_path / "keras-home" / "datasets" / "imdb_word_index.json").exists()
+
+
+def test_the_word_index_download_gets_the_callers_timeout(tmp_path, silent_origin, monkeypatch):
+    make_imdb_files(tmp_path / "cache")
+    (tmp_path / "cache" / "imdb_word_index.json").unlink()  # the data file is cached, the index is not
+    monkeypatch.setattr(reviews, "time", FakeClock(step=0.5))
+    with pytest.raises(DownloadError, match=r"imdb_word_index\.json: no response for 4 s"):
+        load_reviews("imdb", origin=silent_origin, cache_dir=tmp_path / "cache", timeout=4)
+
+
+def test_the_generated_message_in_full():
+    assert load_reviews("generated", n_train=2, n_test=2).message == (
+        "GENERATED reviews: synthetic text made by lstm_course.reviews to mimic movie reviews "
+        "(not real data). For real IMDB reviews, run with internet access or pass path= to a local copy.")

@@ -83,6 +83,18 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("reviews", "_balanced_indices",
      "chosen = np.concatenate([rng.choice(positives, n_pos, replace=False), rng.choice(negatives, n_neg, replace=None)])"):
         _NO_REPLACE,
+    ("reviews", "_load_imdb", 'with open(index_path, encoding=None) as f:'):
+        "the locale's encoding is UTF-8 on Linux, macOS and Colab, and the word index is ASCII",
+    ("reviews", "_load_imdb", 'with open(index_path, encoding="UTF-8") as f:'): "codec names are case-insensitive",
+    ("reviews", "_load_imdb",
+     'splits = {s: (arrays[f"x_{s}"], np.asarray(arrays[f"y_{s}"], dtype=None)) for s in ("train", "test")}'):
+        "ReviewData casts the labels to int32 anyway",
+    ("reviews", "_load_imdb",
+     'splits = {s: (arrays[f"x_{s}"], np.asarray(arrays[f"y_{s}"], )) for s in ("train", "test")}'):
+        "ReviewData casts the labels to int32 anyway",
+    ("reviews", "_load_generated",
+     "test_texts, test_labels = generate_reviews(n_test, seed=seed + 1000004)  # disjoint random stream"):
+        "any other large offset gives another stream disjoint from the training one; nothing depends on the number",
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, )'):
         "allow_pickle is False by default, and this branch reads arrays without objects anyway",
     ("reviews", "_read_spreadsheet_text", 'return raw.decode("UTF-16"), "UTF-16"'): "codec names are case-insensitive",
