@@ -206,8 +206,13 @@ class SandboxedExecute(Execute):
             shutil.rmtree(base, ignore_errors=True)
             resources["metadata"]["path"] = workdir
             record["sanitised"] = sanitize.clean_notebook(nb)
-            hidden = sorted({spec["expression"] for specs in self._specs.values() for spec in specs
-                             if spec["hidden"]}, key=len, reverse=True)
+            every = [spec for specs in self._specs.values() for spec in specs]
+            visible = [spec["expression"] for spec in every if not spec["hidden"]]
+            # a hidden expression that is part of a visible one is no secret (and must not
+            # mangle the visible check's PASS line)
+            hidden = sorted({spec["expression"] for spec in every if spec["hidden"]
+                             and not any(spec["expression"] in text for text in visible)},
+                            key=len, reverse=True)
             scrubbed = sanitize.scrub_outputs(nb, hidden)
             if scrubbed:
                 record["events"].append(f"{scrubbed} output(s) quoted a hidden test's expression; "
@@ -337,7 +342,9 @@ class SandboxedExecute(Execute):
         if self._cgroups is not None:
             self._cgroups.kill_all()
         try:
-            km.cleanup_resources()
+            from jupyter_core.utils import run_sync  # noqa: PLC0415
+
+            run_sync(km.cleanup_resources)()
         except Exception:  # noqa: BLE001
             pass
 
@@ -470,7 +477,7 @@ class SandboxedExecute(Execute):
                 continue
             reply = self._request(verdict.probe_request(spec["expression"]), remaining)
             if reply is None:
-                if not self._alive():
+                if self._request_saw_death or not self._alive():
                     death = self._death_reason()
                     values.append(verdict.ProbeFailure(f"the kernel stopped: {death}"))
                     continue
@@ -497,9 +504,13 @@ class SandboxedExecute(Execute):
         interrupted) or a dead kernel."""
         saved = self.timeout
         self.timeout = timeout
+        self._request_saw_death = False
         try:
             msg_id = self.kc.execute(**request)
             return self.wait_for_reply(msg_id)
+        except DeadKernelError:
+            self._request_saw_death = True
+            return None
         except Exception:  # noqa: BLE001 - timeout or dead kernel: the caller decides
             return None
         finally:
@@ -548,8 +559,11 @@ class SandboxedExecute(Execute):
         return guard.parse_result(self._run_silent(guard.check_code(phase), self.guard_timeout))
 
     def _alive(self) -> bool:
+        """Whether the kernel's process still runs. (The async manager's is_alive() returns a
+        coroutine, which is always truthy: ask the launched process itself.)"""
         try:
-            return bool(self.km is not None and self.km.is_alive())
+            proc = getattr(self.km.provisioner, "process", None) if self.km and self.km.provisioner else None
+            return proc is not None and proc.poll() is None
         except Exception:  # noqa: BLE001
             return False
 

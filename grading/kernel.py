@@ -23,6 +23,7 @@ from . import sandbox
 # memory stays bounded even when a submission prints faster than the grader reads.
 MAX_MESSAGE_BYTES = 4 * 2**20
 RECEIVE_QUEUE = 32
+SEND_TIMEOUT_MS = 10_000
 STDERR_TAIL_BYTES = 64 * 1024
 
 
@@ -30,6 +31,9 @@ def bounded_context() -> zmq.asyncio.Context:
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
     context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+    # a send never blocks for good: after the kernel broke its connection (an oversized message
+    # makes ZeroMQ drop it), a request fails and the kernel is treated as unresponsive
+    context.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
     return context
 
 

@@ -209,10 +209,11 @@ def cases(paths: dict) -> list[Case]:
         Case("segfault", "the mean answer cell dereferences NULL",
              {**FULL, "test_mean": 0.0, "test_square": 0.0},
              answers={"answer_mean": SOLVED["answer_mean"] + "import ctypes\nctypes.string_at(0)\n"}),
-        Case("memory_bomb", "the square answer cell allocates until killed",
-             {**FULL, "test_square": 0.0}, needs="cgroups",
-             answers={"answer_square": SOLVED["answer_square"] +
-                      "hoard = []\nwhile True:\n    hoard.append(bytearray(64 * 2**20))\n"}),
+        Case("memory_bomb", "a last, ungraded cell allocates until it is killed for memory (or, on "
+             "a machine too busy to reach the limit in time, stopped by the cell timeout); every "
+             "earlier test keeps its points", FULL, needs="cgroups",
+             extra_cells=[("test_square", "hoard = []\nwhile True:\n"
+                                          "    hoard.append(b'x' * (64 * 2**20))\n")]),
         Case("fork_bomb", "a last, ungraded cell forks until the process limit", FULL,
              needs="cgroups",
              extra_cells=[("test_square", "import os\nwhile True:\n    os.fork()\n")]),
