@@ -228,9 +228,15 @@ def download(url: str, target, timeout: float = 10.0) -> Path:
     def transfer():
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+                announced = response.headers.get("Content-Length")
                 while not cancelled.is_set():
                     chunk = response.read(1 << 16)
                     if not chunk:
+                        # Fix (issue 13): a connection dropped mid-file ends like a complete transfer
+                        # (read() returns b""); only the announced length tells the two apart.
+                        if announced is not None and progress["bytes"] != int(announced):
+                            raise DownloadError(f"the connection closed after {progress['bytes']:,} of "
+                                                f"{int(announced):,} bytes")
                         progress["done"] = True
                         break
                     out.write(chunk)

@@ -766,3 +766,37 @@ def test_the_generated_message_in_full():
     assert load_reviews("generated", n_train=2, n_test=2).message == (
         "GENERATED reviews: synthetic text made by lstm_course.reviews to mimic movie reviews "
         "(not real data). For real IMDB reviews, run with internet access or pass path= to a local copy.")
+
+
+def test_download_creates_missing_folders_and_leaves_only_the_file(tmp_path, local_origin):
+    origin, folder, _ = local_origin
+    (folder / "data.bin").write_bytes(bytes(range(256)) * 1000)
+    target = reviews.download(origin + "data.bin", tmp_path / "a" / "b" / "data.bin", timeout=30)
+    assert target.read_bytes() == (folder / "data.bin").read_bytes()
+    assert [p.name for p in target.parent.iterdir()] == ["data.bin"]
+
+
+@pytest.fixture
+def cut_short_origin():
+    """A server that promises 100,000 bytes, sends 10 and hangs up (a dropped connection)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+
+    def serve():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/"
+    thread.join(10)
+    server.close()
+
+
+def test_a_download_cut_short_is_an_error_and_leaves_no_partial_file(tmp_path, cut_short_origin):
+    with pytest.raises(DownloadError, match=r"imdb\.npz: the connection closed after 10 of 100,000 bytes"):
+        reviews.download(cut_short_origin + "imdb.npz", tmp_path / "imdb.npz", timeout=30)
+    assert list(tmp_path.iterdir()) == []  # neither the target nor a .part file

@@ -51,6 +51,8 @@ _INT_LABELS = "every caller passes labels that are already an integer array"
 _NEWLINES = ("newline translation only turns \\r\\n inside a quoted review into \\n, and clean_review_text "
              "collapses all whitespace anyway")
 _NO_REPLACE = "Generator.choice treats replace=None like False (sampling without replacement)"
+_FIRST_LOOK = "any start value but 0 makes the first look count as progress, as -1 does"
+_WATCHDOG = "the watchdog gives up after `timeout` without progress anyway; only the background thread lingers"
 _RECAST = "lstm_step casts x, h and c to float64 at every step, so the dtype given here never matters"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
@@ -95,6 +97,13 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("reviews", "_load_generated",
      "test_texts, test_labels = generate_reviews(n_test, seed=seed + 1000004)  # disjoint random stream"):
         "any other large offset gives another stream disjoint from the training one; nothing depends on the number",
+    ("reviews", "download", "seen, last_progress = +1, time.monotonic()"): _FIRST_LOOK,
+    ("reviews", "download", "seen, last_progress = -2, time.monotonic()"): _FIRST_LOOK,
+    ("reviews", "download", "chunk = response.read(2 << 16)"): "the chunk size changes how often progress is seen, not what is saved",
+    ("reviews", "download", "chunk = response.read(1 << 17)"): "the chunk size changes how often progress is seen, not what is saved",
+    ("reviews", "download", "with urllib.request.urlopen(url, timeout=None) as response, open(partial, \"wb\") as out:"):
+        _WATCHDOG,
+    ("reviews", "download", "with urllib.request.urlopen(url, ) as response, open(partial, \"wb\") as out:"): _WATCHDOG,
     ("reviews", "_read_npz_safely", 'arrays[member.removesuffix(".npy")] = np.lib.format.read_array(data, )'):
         "allow_pickle is False by default, and this branch reads arrays without objects anyway",
     ("reviews", "_read_spreadsheet_text", 'return raw.decode("UTF-16"), "UTF-16"'): "codec names are case-insensitive",
