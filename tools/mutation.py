@@ -14,6 +14,13 @@ so mutmut's `mutants/` folder never appears in the working tree.
     python tools/mutation.py --recheck reviews    # after adding tests: rerun only the survivors
 
 Exit status 1 if a module scores below TARGET (0.90, counting listed equivalents as killed).
+
+Figures (2 Dec 2026, a 2-core machine shared with six other jobs, load average 10-20, so the times are
+inflated): numpy_lstm 244 mutants in 224 s; reviews 824 mutants (the generator's strings excluded) in
+1361 s; TensorFlow modules cost seconds per mutant (each imports TensorFlow): text_prep (301 mutants)
+and gradients (332) did not finish within the time available. The whole set does not fit CI's 40-minute
+budget next to the suite, so CI should run `--changed` (modules whose source or tests changed) and the
+full run belongs to a nightly job.
 """
 from __future__ import annotations
 
