@@ -188,6 +188,9 @@ def forget_survivors(work: Path, module: str) -> list[str]:
     `mutmut run` tests only those again (mutmut keeps every other result)."""
     for target in (work / "tests", work / "mutants" / "tests"):
         shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    # the source may have been fixed meanwhile: mutmut regenerates the mutants of changed functions only
+    shutil.copytree(ROOT / "lstm_course", work / "lstm_course", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     meta_path = work / "mutants" / "lstm_course" / f"{module}.py.meta"
     meta = json.loads(meta_path.read_text())
     again = [name for name, code in meta["exit_code_by_key"].items() if code in (0, 33)]  # survived, no tests
