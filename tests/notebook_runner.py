@@ -65,3 +65,18 @@ def self_check_lines(nb) -> tuple[list[str], list[str]]:
     """The PASS: and FAIL: lines a notebook printed."""
     lines = streams(nb, "stdout").splitlines()
     return [l for l in lines if l.startswith("PASS:")], [l for l in lines if l.startswith("FAIL:")]
+
+
+def assert_clean_run(nb, expected_passes: int | None = None) -> str:
+    """A run that reached its end cleanly: no FAIL line, no NaN printed, nothing on stderr, and (when
+    given) exactly `expected_passes` PASS lines. Returns what the notebook printed, for further checks."""
+    import re
+
+    passed, failed = self_check_lines(nb)
+    assert not failed, "\n".join(failed)
+    if expected_passes is not None:
+        assert len(passed) == expected_passes, "\n".join(passed)
+    out = streams(nb, "stdout")
+    assert not re.search(r"\bnan\b", out, re.IGNORECASE), "a NaN was printed"
+    assert streams(nb, "stderr").strip() == ""
+    return out

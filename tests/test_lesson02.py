@@ -1,7 +1,5 @@
 """Lesson 2 beyond its default run (tests/test_lessons.py): changed parameters, and a broken NumPy cell."""
-import re
-
-from notebook_runner import ROOT, execute, self_check_lines, streams
+from notebook_runner import ROOT, assert_clean_run, execute, self_check_lines
 
 LESSON = ROOT / "lessons" / "02_inside_the_lstm.ipynb"
 EXPECTED_PASSES = 19  # every check of the lesson, each printed once
@@ -10,13 +8,8 @@ EXPECTED_PASSES = 19  # every check of the lesson, each printed once
 def test_lesson_runs_to_the_end_with_other_parameters():
     nb = execute(LESSON, overrides={"REVIEW": "A slow, dull start. But I loved every minute of the ending!",
                                     "UNITS": 4, "SEED": 0, "DISTANCE": 20})
-    passed, failed = self_check_lines(nb)
-    assert not failed, "\n".join(failed)
-    assert len(passed) == EXPECTED_PASSES, "\n".join(passed)
-    out = streams(nb, "stdout")
-    assert not re.search(r"\bnan\b", out, re.IGNORECASE), "a NaN was printed"
+    out = assert_clean_run(nb, EXPECTED_PASSES)
     assert "training LSTM(4) on the cue task" in out and "loved" in out
-    assert streams(nb, "stderr").strip() == ""
 
 
 def test_swapped_forget_and_input_blocks_fail_the_keras_comparison():
