@@ -393,9 +393,10 @@ def apply_temperature(probabilities, temperature: float) -> np.ndarray:
         greedy = np.zeros_like(p)
         greedy[int(np.argmax(p))] = 1.0
         return greedy
-    with np.errstate(divide="ignore"):
-        logits = np.log(p / p.sum()) / temperature  # log(0) = -inf stays impossible at any temperature
-    logits -= logits.max()
+    # Shift by log(max p) BEFORE dividing by T: the most likely word's logit is then exactly 0 at any T,
+    # so a tiny T (down to 5e-324) overflows the others to -inf (probability 0), never -inf - -inf = NaN.
+    with np.errstate(divide="ignore", over="ignore"):
+        logits = (np.log(p) - np.log(p.max())) / temperature  # log(0) = -inf stays impossible at any T
     scaled = np.exp(logits)
     return scaled / scaled.sum()
 
