@@ -36,10 +36,10 @@ def test_setup_refuses_old_tensorflow(monkeypatch):
 
 
 def test_check_prints_pass_or_fail_with_hint(capsys):
-    assert checks.check("ok thing", True) is True
-    assert checks.check("bad thing", False, "try again") is False
-    assert checks.check_close("close", 1.05, 1.0, 0.1) is True
-    assert checks.check_close("far", 2.0, 1.0, 0.1) is False
+    assert bool(checks.check("ok thing", True)) is True
+    assert bool(checks.check("bad thing", False, "try again")) is False
+    assert bool(checks.check_close("close", 1.05, 1.0, 0.1)) is True
+    assert bool(checks.check_close("far", 2.0, 1.0, 0.1)) is False
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "PASS: ok thing"
     assert out[1] == "FAIL: bad thing -- hint: try again"
@@ -88,3 +88,18 @@ def test_plots_draw_measured_results():
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"SimpleRNN", "LSTM", "chance"}
     ax = plot_gradient_norms({"LSTM trained": np.array([1e-3, 1e-2, 1.0])})
     assert ax.get_yscale() == "log"
+
+
+
+def test_a_cell_ending_in_a_check_shows_only_its_pass_line():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from lstm_course.checks import check\nresult = check('shown once', True)\n"
+                                  "check('shown once', True)"),
+        nbformat.v4.new_code_cell("bool(result)")])
+    NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+    assert nb.cells[0].outputs == [{"output_type": "stream", "name": "stdout",
+                                    "text": "PASS: shown once\nPASS: shown once\n"}]  # no "True" under it
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "True"  # the result still says it passed
