@@ -10,6 +10,8 @@ Where the reviews come from (`source=`):
 * ``"generated"``: a synthetic review corpus made here, for machines without internet.
 * ``"auto"`` (default): a local `path` if given, else IMDB (from the Keras cache or downloaded), and if
   the download is not reachable within `timeout` seconds, the generated corpus, saying so plainly.
+  With no path, the environment variable LSTM_COURSE_REVIEWS_SOURCE (one of the other sources) replaces
+  "auto": the test suite sets it to "generated" so that its verdict never depends on the network.
 
 The download is written to stay offline-testable: the origin is a parameter (`IMDB_ORIGIN` by default)
 and a stalled or unreachable server is abandoned after `timeout` seconds without progress.
@@ -51,6 +53,7 @@ PAD_ID, START_ID, OOV_ID, INDEX_FROM = 0, 1, 2, 3
 OOV_WORD = "[UNK]"  # how an out-of-vocabulary id reads in decoded text
 
 PATH_ENV_VAR = "LSTM_COURSE_REVIEWS"  # optional default `path` (a CSV file or an aclImdb folder)
+SOURCE_ENV_VAR = "LSTM_COURSE_REVIEWS_SOURCE"  # optional fixed source for "auto" without a path
 SOURCES = ("auto", "imdb", "csv", "aclImdb", "generated")
 LABEL_NAMES = ("negative", "positive")  # label 0, label 1
 
@@ -115,7 +118,8 @@ def load_reviews(
 
     source: "auto" | "imdb" | "csv" | "aclImdb" | "generated" (see the module docstring).
     path: a CSV file or an aclImdb folder (for "auto", "csv", "aclImdb"). With "auto" and no path, the
-        environment variable LSTM_COURSE_REVIEWS is used if set.
+        environment variable LSTM_COURSE_REVIEWS is used if set; without a path,
+        LSTM_COURSE_REVIEWS_SOURCE (if set) replaces "auto" by a fixed source.
     seed: picks which reviews are sampled (and seeds the generated corpus).
     timeout: seconds without download progress before giving up on IMDB (then "auto" falls back).
     num_words: IMDB vocabulary cut, as in `keras.datasets.imdb.load_data(num_words=...)`.
@@ -130,6 +134,12 @@ def load_reviews(
             raise ReviewDataError(f"{name} must be an integer >= 2, got {value!r}")
     if path is None and source == "auto" and os.environ.get(PATH_ENV_VAR):
         path = os.environ[PATH_ENV_VAR]
+    if path is None and source == "auto" and os.environ.get(SOURCE_ENV_VAR):
+        fixed = os.environ[SOURCE_ENV_VAR]
+        if fixed not in SOURCES or fixed == "auto":
+            raise ReviewDataError(f"{SOURCE_ENV_VAR}={fixed!r}: expected one of "
+                                  f"{tuple(s for s in SOURCES if s != 'auto')}")
+        source = fixed  # "csv" and "aclImdb" then need path=, and say so below
 
     if source == "auto":
         if path is not None:  # an explicit local copy wins; its errors are reported, never skipped

@@ -25,6 +25,7 @@ from lstm_course.reviews import (
 @pytest.fixture(autouse=True)
 def no_env_path(monkeypatch):
     monkeypatch.delenv(reviews.PATH_ENV_VAR, raising=False)
+    monkeypatch.delenv(reviews.SOURCE_ENV_VAR, raising=False)  # the suite sets it for notebooks only
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -123,6 +124,23 @@ def test_auto_detects_a_csv_path(tmp_path):
 def test_auto_uses_the_environment_variable(tmp_path, monkeypatch):
     monkeypatch.setenv(reviews.PATH_ENV_VAR, str(write_csv(tmp_path / "reviews.csv", csv_rows(8))))
     assert load_reviews(n_train=4, n_test=2).source == "csv"
+
+
+def test_auto_takes_a_fixed_source_from_the_environment(tmp_path, monkeypatch):
+    origin = f"http://127.0.0.1:{closed_port()}/"
+    monkeypatch.setenv(reviews.SOURCE_ENV_VAR, "generated")
+    data = load_reviews(n_train=4, n_test=2, origin=origin, cache_dir=tmp_path)
+    assert data.source == "generated" and "could not be downloaded" not in data.message  # asked, not a fallback
+    monkeypatch.setenv(reviews.SOURCE_ENV_VAR, "imdb")  # fixed: no silent fallback to generated
+    with pytest.raises(reviews.DownloadError):
+        load_reviews(n_train=4, n_test=2, origin=origin, cache_dir=tmp_path, timeout=2)
+    monkeypatch.setenv(reviews.SOURCE_ENV_VAR, "kaggle")
+    with pytest.raises(reviews.ReviewDataError, match="LSTM_COURSE_REVIEWS_SOURCE='kaggle': expected one of"):
+        load_reviews(n_train=4, n_test=2)
+    monkeypatch.setenv(reviews.SOURCE_ENV_VAR, "generated")  # an explicit path still wins
+    assert load_reviews(path=write_csv(tmp_path / "r.csv", csv_rows(8)), n_train=4, n_test=2).source == "csv"
+    with pytest.raises(reviews.DownloadError):  # and an explicit source is never replaced
+        load_reviews("imdb", n_train=4, n_test=2, origin=origin, cache_dir=tmp_path / "c2", timeout=2)
 
 
 def test_csv_with_wrong_columns_is_rejected(tmp_path):
