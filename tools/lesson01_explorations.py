@@ -1,14 +1,23 @@
-"""Reproduce the exploration table of lesson 1, section 5 (not run by the lesson: several minutes).
+"""Measure and record the exploration table of lesson 1, section 5 (not run by the lesson: several minutes).
 
 The question: is there a task, within a lesson's budget, on which the LSTM beats the SimpleRNN under
 Keras' default initialisers and Adam(1e-3)? Variants: a longer distance; distractors that are the cue
 words themselves (sentiment words); the adding problem of Hochreiter and Schmidhuber (1997).
 Each variant: 3 seeds, Embedding(100, 32) -> SimpleRNN(32) or LSTM(32) -> Dense(1).
 
-    python tools/lesson01_explorations.py            # every variant
-    python tools/lesson01_explorations.py adding     # one variant by name
+    python tools/lesson01_explorations.py            # every variant, recorded in RECORD
+    python tools/lesson01_explorations.py adding     # one variant by name (updates its entry)
+
+The results go to lstm_course/data/lesson01_explorations.json with the stack that measured them; the
+lesson renders its table and conclusion from that file (lstm_course.explorations), so no number in it is
+typed by hand. Deterministic: the course's setup() seeds everything and turns on op determinism.
 """
+import datetime
+import json
+import platform
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +26,7 @@ from lstm_course.long_range import NEGATIVE, POSITIVE
 from lstm_course.models import build_sequence_classifier, recurrent_layer
 
 SEEDS = [0, 1, 2]
+RECORD = Path(__file__).resolve().parent.parent / "lstm_course" / "data" / "lesson01_explorations.json"
 
 
 def cue_task(n, distance, seed, cue_share=0.0, vocab_size=100):
@@ -45,6 +55,8 @@ def adding_task(n, steps, seed):
 def run_cue(distance, epochs, cue_share=0.0):
     import keras
 
+    result = {"task": "cue", "distance": distance, "epochs": epochs, "cue_share": cue_share,
+              "train": 1000, "validation": 400, "learning_rate": 1e-3, "seeds": SEEDS, "metric": "accuracy"}
     for cell in ("simple_rnn", "lstm"):
         finals = []
         for seed in SEEDS:
@@ -53,25 +65,33 @@ def run_cue(distance, epochs, cue_share=0.0):
             model = build_sequence_classifier(cell, 100, distance + 1, 32, 32, learning_rate=1e-3)
             history = model.fit(X[:1000], y[:1000], validation_data=(X[1000:], y[1000:]), epochs=epochs,
                                 batch_size=32, verbose=0)
-            finals.append(history.history["val_accuracy"][-1])
+            finals.append(round(float(history.history["val_accuracy"][-1]), 4))
+        result[cell] = finals
         print(f"N={distance}, cue share {cue_share:.0%}, {cell}: final accuracy per seed "
               f"{', '.join(f'{a:.2f}' for a in finals)}", flush=True)
+    return result
 
 
 def run_adding(steps=100, epochs=10):
     import keras
 
     X, y = adding_task(6000, steps, seed=123)
-    print(f"adding problem T={steps}: predicting the mean gives MSE {np.var(y[5000:]):.3f}")
+    baseline = float(np.var(y[5000:]))  # MSE of always predicting the mean
+    print(f"adding problem T={steps}: predicting the mean gives MSE {baseline:.3f}")
+    result = {"task": "adding", "steps": steps, "epochs": epochs, "train": 5000, "validation": 1000,
+              "learning_rate": 1e-3, "seeds": SEEDS, "metric": "mse", "predict_the_mean_mse": round(baseline, 4)}
     for cell in ("simple_rnn", "lstm"):
+        finals = []
         for seed in SEEDS:
             keras.utils.set_random_seed(seed)
             model = keras.Sequential([keras.Input((steps, 2)), recurrent_layer(cell, 32), keras.layers.Dense(1)])
             model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
             history = model.fit(X[:5000], y[:5000], validation_data=(X[5000:], y[5000:]), epochs=epochs,
                                 batch_size=50, verbose=0)
-            print(f"adding problem T={steps}, {cell}, seed {seed}: validation MSE {history.history['val_loss'][-1]:.3f}",
-                  flush=True)
+            finals.append(round(float(history.history["val_loss"][-1]), 4))
+            print(f"adding problem T={steps}, {cell}, seed {seed}: validation MSE {finals[-1]:.3f}", flush=True)
+        result[cell] = finals
+    return result
 
 
 VARIANTS = {
@@ -82,13 +102,27 @@ VARIANTS = {
     "adding": run_adding,
 }
 
-if __name__ == "__main__":
-    # Seeded with keras.utils.set_random_seed only, as when the table was measured (no op determinism).
-    setup(verbose=False)
-    from tensorflow.python.framework import config as tf_config
+def record(results: dict) -> None:
+    """Merge `results` into RECORD, with the stack and date that measured them."""
+    import keras
+    import tensorflow as tf
 
-    tf_config.disable_op_determinism()
-    for name in sys.argv[1:] or VARIANTS:
+    data = json.loads(RECORD.read_text()) if RECORD.exists() else {"variants": {}}
+    data["variants"].update(results)
+    data["measured_with"] = {"python": platform.python_version(), "tensorflow": tf.__version__,
+                             "keras": keras.__version__, "machine": platform.machine(),
+                             "date": datetime.date.today().isoformat()}
+    RECORD.parent.mkdir(exist_ok=True)
+    RECORD.write_text(json.dumps(data, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    setup(verbose=False)
+    names = sys.argv[1:] or list(VARIANTS)
+    for name in names:
         if name not in VARIANTS:
             sys.exit(f"unknown variant {name!r}; choose from {sorted(VARIANTS)}")
-        VARIANTS[name]()
+    for name in names:
+        start = time.perf_counter()
+        record({name: VARIANTS[name]()})  # recorded one by one: an interrupted run keeps what it measured
+        print(f"{name}: {time.perf_counter() - start:.0f} s, recorded in {RECORD}", flush=True)
