@@ -7,7 +7,10 @@ This is the ONE seam with nbgrader: it replaces ``Execute`` in
 * only a scratch copy of the student's own files (no notebook, so no hidden test) goes into the
   sandbox; the kernel never sees the course directory, and gets a copy of the course package in
   which the functions the assignment reserves raise (grading/course_copy.py);
-* the student's cells run in the kernel as in Jupyter; a TEST cell never runs there: its
+* the student's cells run in the kernel as in Jupyter, except given cells that the assignment's
+  author marked with SKIP_MARKER (read from the gradebook's copy of a locked cell, never from the
+  submission): those only compute what a person grades by hand, so the grader shows the student's
+  own outputs for them, labelled as submitted and not re-run; a TEST cell never runs there: its
   expectations are parsed from the gradebook's copy of the cell, each expression is sent as a
   probe (no code, nothing in ``In``; never the test source, expected value, tolerance or hint), and
   the value comes back as size-limited JSON on the reply to that request (grading/verdict.py);
@@ -35,6 +38,7 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbclient.exceptions import DeadKernelError
 from nbgrader import utils
@@ -52,6 +56,10 @@ from .kernel import SandboxedKernelManager
 GRADEBOOK_LOCK = None
 
 MAX_COPIED_BYTES = 200 * 2**20
+# First line of a given (locked) cell in an assignment's source that the grader does not run: it only
+# feeds hand-graded work (a2's training for Part E's table) and no test reads what it computes.
+SKIP_MARKER = "# autograder: skip"
+MAX_SUBMITTED_OUTPUT_CHARS = 200_000  # a skipped cell's submitted outputs kept, per cell
 MAX_CELL_MESSAGES = 5_000  # messages kept per cell (every type but status)
 MAX_NOTEBOOK_OUTPUT_CHARS = 20_000_000  # output kept for the whole notebook
 
@@ -143,6 +151,7 @@ class SandboxedExecute(Execute):
         self._record = record
         self._specs = self._test_specs(nb, resources, record)
         self._own_work = self._own_work_findings(nb, resources["nbgrader"]["assignment"], record)
+        self._skipped = self._skipped_cells(nb, resources, record)
         workdir = resources.get("metadata", {}).get("path") or "."
         parent = Path(self.scratch_parent or sandbox.SCRATCH_PARENT)
         parent.mkdir(mode=0o711, exist_ok=True)
@@ -261,6 +270,60 @@ class SandboxedExecute(Execute):
                     cell.source = source
                 specs[grade_id] = verdict.specs_for(source, grade_id, nbg["notebook"])
         return specs
+
+    def _skipped_cells(self, nb, resources, record) -> dict:
+        """{grade_id: the student's submitted outputs} of the cells not to run: locked cells whose
+        gradebook source (the author's, never the student's) starts with SKIP_MARKER."""
+        nbg = resources["nbgrader"]
+        marked = set()
+        with Gradebook(nbg["db_url"]) as gb:
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if cell.cell_type != "code" or not grade_id or _is_test_cell(cell):
+                    continue
+                try:
+                    source = gb.find_source_cell(grade_id, nbg["notebook"], nbg["assignment"])
+                except MissingEntry:
+                    continue
+                if source.locked and source.source.lstrip().startswith(SKIP_MARKER):
+                    marked.add(grade_id)
+        if not marked:
+            return {}
+        submitted = {}
+        path = Path(self.submitted_dir) / f"{nbg['notebook']}.ipynb" if self.submitted_dir else None
+        try:  # the outputs the student saw; the notebook was size-checked before grading started
+            cells = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4).cells if path else []
+            for cell in cells:
+                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                outputs = cell.get("outputs")
+                if grade_id in marked and grade_id not in submitted and isinstance(outputs, list):
+                    submitted[grade_id] = outputs
+        except Exception as exc:  # noqa: BLE001 - any unreadable submission: show no outputs, say why
+            record["events"].append(f"could not read the submitted outputs of skipped cells: {exc}")
+        return {grade_id: submitted.get(grade_id, []) for grade_id in marked}
+
+    def _show_skipped_cell(self, cell, outputs: list) -> None:
+        """The student's own outputs of a skipped cell, labelled, only the kinds a notebook shows."""
+        note = NotebookNode(output_type="stream", name="stdout",
+                            text="[not re-run by the autograder (marked in the assignment); the outputs "
+                                 "below are as the student submitted them]\n")
+        kept, size = [], 0
+        for output in outputs:
+            if not isinstance(output, dict) or output.get("output_type") not in (
+                    "stream", "display_data", "execute_result"):
+                continue
+            size += _approx_size(output)
+            if size > MAX_SUBMITTED_OUTPUT_CHARS:
+                kept.append(NotebookNode(output_type="stream", name="stdout",
+                                         text="[further submitted output dropped: too large]\n"))
+                break
+            output = {k: v for k, v in output.items() if k in ("output_type", "name", "text", "data",
+                                                                "metadata", "execution_count")}
+            if output["output_type"] == "execute_result":
+                output["execution_count"] = None
+            kept.append(nbformat.from_dict(output))
+        cell.outputs = [note, *kept]
+        cell.execution_count = None
 
     def _own_work_findings(self, nb, assignment: str, record) -> dict:
         """{test grade_id: reason} for the test cells of a part whose answer cell uses a reserved
@@ -396,6 +459,10 @@ class SandboxedExecute(Execute):
                 if stopped_reason is not None:
                     cell.outputs = [_error_output("NotRun", stopped_reason)]
                     entry.update(outcome="not run", reason=stopped_reason)
+                    continue
+                if grade_id in self._skipped and not is_test:
+                    self._show_skipped_cell(cell, self._skipped[grade_id])
+                    entry["outcome"] = "skipped (marked in the assignment)"
                     continue
                 self.timeout = max(1, min(cell_timeout, int(deadline - time.monotonic())))
                 started = time.monotonic()

@@ -82,3 +82,68 @@ def test_import_only_answer_scores_zero_on_exactly_its_part(graded):
 def test_untouched_release_scores_zero(graded):
     cells = _auto(graded["untouched"])
     assert cells and all(c["points"] == 0 and c["status"] != "passed" for c in cells.values())
+
+
+# ------------------------------------------------------------------ a2: cells the author marked "skip"
+A2 = "a2_rnn_vs_lstm_stability"
+SKIPPED = {"a2_train_simple_rnn", "a2_train_lstm", "a2_table"}  # start with SKIP_MARKER in solutions/
+
+
+@pytest.fixture(scope="module")
+def a2_graded(tmp_path_factory):
+    """A correct a2 submission whose skipped cells carry the outputs its student saw (one of them a
+    script and a flood), and one that tampers with the marking: the marker copied into its own answer
+    cell (which must still run), and a marked cell edited to crash the kernel (restored, still skipped)."""
+    if not PROBE.ok:
+        pytest.skip("sandbox unavailable here: " + "; ".join(PROBE.reasons))
+    import benchmark_grading
+    from grading.execute import SKIP_MARKER
+
+    course = benchmark_grading.build_course(tmp_path_factory.mktemp("a2"), A2, 2)
+    submitted = course / "submitted"
+    (submitted / "student00").rename(submitted / "outputs")
+    (submitted / "student01").rename(submitted / "tampered")
+    path = submitted / "outputs" / A2 / f"{A2}.ipynb"
+    nb = json.loads(path.read_text())
+    _cells(nb)["a2_train_lstm"]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": "LSTM      seed 0: validation accuracy 1.0\n"},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/html": "<b>table</b><script>alert(1)</script>", "text/plain": "table"}},
+        {"output_type": "stream", "name": "stdout", "text": "x" * 300_000}]
+    path.write_text(json.dumps(nb))
+    path = submitted / "tampered" / A2 / f"{A2}.ipynb"
+    nb = json.loads(path.read_text())
+    answer = _cells(nb)["a2_build_model_answer"]
+    answer["source"] = SKIP_MARKER + "\n" + "".join(answer["source"])
+    _cells(nb)["a2_train_simple_rnn"]["source"] = "import os\nos._exit(1)\n"
+    path.write_text(json.dumps(nb))
+    outcome = runner.Batch(course, A2, jobs=2, limits={"notebook_time_limit": 600, "scratch_mb": 256}).run()
+    return course, outcome["results"]
+
+
+def _autograded_cells(course, student) -> dict:
+    return _cells(json.loads((course / "autograded" / student / A2 / f"{A2}.ipynb").read_text()))
+
+
+@pytest.mark.parametrize("student", ["outputs", "tampered"])
+def test_marked_cells_are_not_run_and_every_autograded_point_is_kept(a2_graded, student):
+    course, results = a2_graded
+    result = results[student]
+    assert result["status"] == "graded", result.get("error")
+    auto = {k: c for k, c in result["notebooks"][A2]["cells"].items() if c["auto"]}
+    assert auto and all(c["status"] == "passed" and c["points"] == c["max_points"] for c in auto.values()), auto
+    outcomes = {c["grade_id"]: c["outcome"] for c in result["notebooks"][A2]["record"]["cells"]}
+    assert {g for g, o in outcomes.items() if o.startswith("skipped")} == SKIPPED
+    assert outcomes["a2_build_model_answer"] == "ok"  # the marker in a student's own cell is ignored
+    for grade_id in SKIPPED:
+        first = _autograded_cells(course, student)[grade_id]["outputs"][0]
+        assert "".join(first["text"]).startswith("[not re-run by the autograder")
+
+
+def test_a_skipped_cell_shows_the_students_outputs_sanitised_and_bounded(a2_graded):
+    course, _ = a2_graded
+    outputs = _autograded_cells(course, "outputs")["a2_train_lstm"]["outputs"]
+    text = json.dumps(outputs)
+    assert "LSTM      seed 0: validation accuracy 1.0" in text and "<b>table</b>" in text
+    assert "<script" not in text and "alert(1)" not in text
+    assert "further submitted output dropped: too large" in text and len(text) < 250_000
