@@ -13,16 +13,14 @@ when the environment variable CI is set: there it fails, because CI must run it.
 import json
 import os
 import re
-import secrets
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+import local_jupyter
 from notebook_runner import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,14 +94,6 @@ if os.environ.get("BROWSER_LESSONS"):
 # ------------------------------------------------------------------ the JupyterLab server
 
 
-def _server_port(runtime_dir: Path, pid: int) -> int | None:
-    """The port the server bound itself (it is started with port 0), from its runtime info file."""
-    try:
-        return int(json.loads((runtime_dir / f"jpserver-{pid}.json").read_text())["port"])
-    except (OSError, ValueError, KeyError):
-        return None  # not written yet (or half written)
-
-
 def _write_settings(settings_dir: Path):
     """JupyterLab user settings for a quiet, fully rendered page."""
     settings = {
@@ -130,44 +120,13 @@ def jupyterlab(tmp_path_factory):
         shutil.copy(ROOT / "lessons" / name, root / "lessons" / name)
     settings = base / "settings"
     _write_settings(settings)
-    token = secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-           "IPYTHONDIR": str(base / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
-    log = open(base / "server.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter-lab"), "--no-browser", "--ServerApp.open_browser=False",
-         "--allow-root",  # CI containers run as root
-         # port 0: the server picks a free port itself (no window for another process to take it)
-         "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={base / 'workspaces'}"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = None
-    try:
-        deadline = time.monotonic() + 120
-        while True:  # poll, with a bound, until the server reports its port and answers on it
-            port = _server_port(base / "runtime", server.pid)
-            if port is not None:
-                url = f"http://127.0.0.1:{port}"
-                try:
-                    with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"JupyterLab did not start:\n{(base / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield {"url": url, "token": token, "log": base / "server.log", "root": root}
-    finally:
-        server.terminate()  # the server shuts its kernels down on SIGTERM
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "IPYTHONDIR": str(base / "ipython"),
+           "JUPYTER_PLATFORM_DIRS": "1"}
+    with local_jupyter.running("lab", base, root, ["--ServerApp.open_browser=False",
+                                                    f"--LabApp.user_settings_dir={settings}",
+                                                    f"--LabApp.workspaces_dir={base / 'workspaces'}"],
+                                env, "JupyterLab") as server:
+        yield {**server, "root": root}
 
 
 @pytest.fixture(scope="module")
@@ -380,3 +339,41 @@ def _shut_down_kernels(server):
 
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:30]
+
+
+def test_answers_stay_hidden_until_asked_and_tagged_equations_render(jupyterlab, browser):
+    """Lesson 1 as a learner opens it (nothing run): the questions' <details> answers are collapsed
+    until their summary is clicked, and the equations render with their \\tag numbers, without errors."""
+    import nbformat
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        page.goto(f"{jupyterlab['url']}/lab/workspaces/answers/tree/lessons/01_why_simple_rnns_forget.ipynb"
+                  f"?reset&token={jupyterlab['token']}")
+        page.wait_for_selector(f"{PANEL} details summary", timeout=120_000)
+        details = page.locator(f"{PANEL} details")
+        count = details.count()
+        assert count >= 2, f"lesson 1 shows {count} collapsible answers"
+        first = details.first
+        first.scroll_into_view_if_needed()
+        answer = first.locator(":scope > :not(summary)").first
+        assert first.evaluate("d => d.open") is False and not answer.is_visible()
+        first.locator("summary").click()
+        page.wait_for_function("d => d.open", arg=first.element_handle(), timeout=10_000)
+        assert answer.is_visible()
+        tags = sum(cell.source.count("\\tag{") for cell in
+                   nbformat.read(str(ROOT / "lessons" / "01_why_simple_rnns_forget.ipynb"), 4).cells
+                   if cell.cell_type == "markdown")
+        labels = f"{PANEL} mjx-container mjx-labels"  # MathJax 3 puts an equation's \tag there
+        page.wait_for_function(f"n => document.querySelectorAll('{labels}').length >= n", arg=tags,
+                               timeout=120_000)
+        assert tags >= 1 and page.locator(labels).count() == tags
+        assert page.locator(f"{PANEL} mjx-merror").count() == 0, "MathJax reported a TeX error"
+        rendered = page.locator(f"{PANEL} .jp-RenderedMarkdown").all_inner_texts()
+        assert not any("\\tag{" in text for text in rendered), "a \\tag was left as raw TeX"
+    except BaseException:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "answers-and-tags-failed.png"), full_page=True)
+        raise
+    finally:
+        page.close()

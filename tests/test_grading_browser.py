@@ -9,12 +9,8 @@ with the reason (under CI=1 a skip fails, see tests/conftest.py).
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,6 +21,7 @@ sys.path.insert(0, str(ROOT / "tests" / "bad_submissions"))
 
 from grading import runner, sandbox  # noqa: E402
 import generate  # noqa: E402
+import local_jupyter  # noqa: E402
 
 # one batch grades every case in the module fixture: on 2 busy cores that can take longer than
 # the suite-wide 900 s per test (pyproject.toml), so these tests get their own bound
@@ -66,48 +63,15 @@ def graded_xss(tmp_path_factory):
     return course
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def formgrader(graded_xss, tmp_path_factory):
     base = tmp_path_factory.mktemp("formgrader")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**_env(), "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
-           "JUPYTER_PLATFORM_DIRS": "1"}
-    log = open(base / "server.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter-server"), "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={graded_xss}",
-         "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}"],
-        cwd=graded_xss, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"the formgrader did not start:\n{(base / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield {"url": url, "token": token, "log": base / "server.log"}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    env = {**_env(), "IPYTHONDIR": str(base / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
+    with local_jupyter.running(
+            "server", base, graded_xss,
+            ["--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}"],
+            env, "the formgrader") as server:
+        yield server
 
 
 def _page_ran_no_script(page) -> list[str]:

@@ -401,9 +401,13 @@ def test_sandbox_limits_file_size(tmp_path):
 @needs_sandbox
 @pytest.mark.skipif(not {"memory", "pids"} <= CGROUPS, reason="memory/pids cgroups unavailable")
 def test_sandbox_limits_memory_and_processes(tmp_path):
-    run, groups = _run_sandboxed(tmp_path, "x = bytearray(400 * 2**20); print('allocated')",
-                                 limits=sandbox.Limits(memory_mb=200), cgroups=True)
-    assert run.returncode == -9 or run.returncode == 137 or "allocated" not in run.stdout
+    allocate = ("print('started', flush=True)\ntry:\n    x = bytearray(400 * 2**20); x[::4096] = b'x' * len(x[::4096])\n"
+                "    print('allocated')\nexcept MemoryError:\n    print('MemoryError')\n")
+    run, _ = _run_sandboxed(tmp_path, allocate, limits=sandbox.Limits(memory_mb=1000), cgroups=True)
+    assert "started" in run.stdout and "allocated" in run.stdout, run.stdout + run.stderr  # the control
+    run, _ = _run_sandboxed(tmp_path, allocate, limits=sandbox.Limits(memory_mb=200), cgroups=True)
+    assert "started" in run.stdout, run.stdout + run.stderr  # the sandbox ran the code ...
+    assert "allocated" not in run.stdout and (run.returncode in (-9, 137) or "MemoryError" in run.stdout)
     run, _ = _run_sandboxed(tmp_path, "import os, time\nn = 0\ntry:\n    while True:\n"
                             "        if os.fork() == 0:\n            time.sleep(30); os._exit(0)\n"
                             "        n += 1\nexcept OSError:\n    print('refused after', n)\n",
@@ -431,8 +435,12 @@ def test_sandbox_dies_with_its_parent(tmp_path):
     assert len(inside) >= 2
     proc.kill()
     proc.wait()
-    time.sleep(1)
-    alive = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+    deadline = time.monotonic() + 30  # bounded poll: the kernel reaps them soon, never instantly
+    while True:
+        alive = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert alive == []
 
 
@@ -554,7 +562,10 @@ def test_a_second_batch_waits_for_the_first(tmp_path):
     with runner.machine_lock(said.append, path=lock):
         thread = threading.Thread(target=second)
         thread.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30  # a bounded poll for the event, not a guess at its timing
+        while not any("waiting" in line for line in said) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any("waiting" in line for line in said), "the second batch never reported waiting"
         order.append("first done")
     thread.join(timeout=10)
     assert order == ["first done", "second"]
