@@ -1,8 +1,7 @@
 """Lesson 1 beyond its default run (tests/test_lessons.py): the default run's checks, changed parameters,
 and a model that did not train."""
-import re
 
-from notebook_runner import ROOT, execute, self_check_lines, streams
+from notebook_runner import ROOT, assert_clean_run, execute, self_check_lines
 
 LESSON = ROOT / "lessons" / "01_why_simple_rnns_forget.ipynb"
 CHECKS_PER_SCALE = 3  # BPTT vs GradientTape, eq. (1.6) prediction, unit_forget_bias
@@ -10,26 +9,15 @@ MEMORY_CHECKS = 3  # LSTM learned the cue everywhere, finite losses, the LSTM gr
 RECORD_CHECKS = 1  # section 5: the recorded explorations hold no LSTM advantage under defaults
 
 
-def _clean_run(nb):
-    passed, failed = self_check_lines(nb)
-    assert not failed, "\n".join(failed)
-    out = streams(nb, "stdout")
-    assert not re.search(r"\bnan\b", out, re.IGNORECASE), "a NaN was printed"
-    assert streams(nb, "stderr").strip() == ""
-    return passed, out
-
-
 def test_default_run_passes_every_check_and_prints_its_verdicts():
-    passed, out = _clean_run(execute(LESSON))
-    assert len(passed) == MEMORY_CHECKS + CHECKS_PER_SCALE * 2 + RECORD_CHECKS, "\n".join(passed)
+    out = assert_clean_run(execute(LESSON), MEMORY_CHECKS + CHECKS_PER_SCALE * 2 + RECORD_CHECKS)
     assert "Question 2, Keras default, N=40" in out and "Question 2, std 1, N=40" in out
     assert "What the measurements support: at N=40" in out
 
 
 def test_lesson_runs_to_the_end_with_other_parameters():
     nb = execute(LESSON, overrides={"DISTANCES": [20, 5], "SEEDS": [7, 8], "INPUT_SCALES": [0.5, None]})
-    passed, out = _clean_run(nb)
-    assert len(passed) == MEMORY_CHECKS + CHECKS_PER_SCALE * 2 + RECORD_CHECKS, "\n".join(passed)
+    out = assert_clean_run(nb, MEMORY_CHECKS + CHECKS_PER_SCALE * 2 + RECORD_CHECKS)
     assert "farthest distance N=20; largest input scale std 0.5; 2 seeds" in out
     assert "At N=5 with embeddings initialised at std 0.5" in out and "Question 2, std 0.5, N=20" in out
     assert "N=40" not in out  # nothing still assumes the default distances

@@ -1,7 +1,5 @@
 """Lesson 5 under changed parameters (tweak run) and with clipping switched off (negative run)."""
-import re
-
-from notebook_runner import ROOT, execute, self_check_lines, streams
+from notebook_runner import ROOT, assert_clean_run, execute, self_check_lines
 
 LESSON = ROOT / "lessons" / "05_rnn_vs_lstm_by_the_numbers.ipynb"
 EXPECTED_PASSES = 8  # parameters, gradients 40 back, gain, 3 clipping checks, memory, epochs at chance
@@ -9,12 +7,7 @@ EXPECTED_PASSES = 8  # parameters, gradients 40 back, gain, 3 clipping checks, m
 
 def test_other_seeds_and_lengths_run_to_the_end_and_every_check_passes():
     nb = execute(LESSON, overrides={"SEEDS": [1, 2], "TIMING_LENGTHS": [30, 60], "TIMING_REPEATS": 5})
-    passes, fails = self_check_lines(nb)
-    assert not fails, fails
-    assert len(passes) == EXPECTED_PASSES, passes
-    out, err = streams(nb, "stdout"), streams(nb, "stderr")
-    assert not re.search(r"\bnan\b", out, re.IGNORECASE), "a NaN was printed"
-    assert err.strip() == "", err[:2000]
+    out = assert_clean_run(nb, EXPECTED_PASSES)
     assert "2 seeds [1, 2]" in out and "lengths [30, 60] x 5 timed steps" in out  # the overrides took effect
     assert "ms per step, median [IQR] of 5" in out
     assert "* Time per step at length 60:" in out  # the recap follows the chosen lengths

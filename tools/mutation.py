@@ -61,16 +61,23 @@ _NO_REPLACE = "Generator.choice treats replace=None like False (sampling without
 _FIRST_LOOK = "any start value but 0 makes the first look count as progress, as -1 does"
 _WATCHDOG = "the watchdog gives up after `timeout` without progress anyway; only the background thread lingers"
 _RECAST = "lstm_step casts x, h and c to float64 at every step, so the dtype given here never matters"
+
+
+def _keyword_mutants(module: str, function: str, template: str, keyword: str, reason: str) -> dict:
+    """mutmut's two mutants of a keyword argument, as EQUIVALENT entries: set to None, and dropped."""
+    return {(module, function, template.format(f"{keyword}=None")): reason,
+            (module, function, template.format("")): reason}
+
+
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
     ("numpy_lstm", "sigmoid", "pos = z >= 1"):
         "for 0 <= z < 1 the other branch, e^z / (1 + e^z), is the same function (equal to rounding) and cannot overflow",
-    ("numpy_lstm", "lstm_forward", "inputs = np.asarray(inputs, dtype=None)"): _RECAST,
-    ("numpy_lstm", "lstm_forward", "inputs = np.asarray(inputs, )"): _RECAST,
-    ("numpy_lstm", "lstm_forward", "h = np.zeros((batch, units)) if h0 is None else np.asarray(h0, dtype=None)"): _RECAST,
-    ("numpy_lstm", "lstm_forward", "h = np.zeros((batch, units)) if h0 is None else np.asarray(h0, )"): _RECAST,
-    ("numpy_lstm", "lstm_forward", "c = np.zeros((batch, units)) if c0 is None else np.asarray(c0, dtype=None)"): _RECAST,
-    ("numpy_lstm", "lstm_forward", "c = np.zeros((batch, units)) if c0 is None else np.asarray(c0, )"): _RECAST,
+    **_keyword_mutants("numpy_lstm", "lstm_forward", "inputs = np.asarray(inputs, {})", "dtype", _RECAST),
+    **_keyword_mutants("numpy_lstm", "lstm_forward",
+                       "h = np.zeros((batch, units)) if h0 is None else np.asarray(h0, {})", "dtype", _RECAST),
+    **_keyword_mutants("numpy_lstm", "lstm_forward",
+                       "c = np.zeros((batch, units)) if c0 is None else np.asarray(c0, {})", "dtype", _RECAST),
     ("reviews", "_file_matches", 'for block in iter(lambda: f.read(None), b""):'):
         "the hash of a file does not depend on the size of the blocks it is read in",
     ("reviews", "_file_matches", 'for block in iter(lambda: f.read(2 << 20), b""):'):
@@ -80,10 +87,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("reviews", "_load_aclimdb", 'texts = [clean_review_text(files[i].read_text(errors="replace")) for i in chosen]'):
         "the locale's encoding is UTF-8 on Linux, macOS and Colab (a test cannot change it in-process); "
         "it would matter on Windows",
-    ("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, dtype=None), minlength=2)"): _INT_LABELS,
-    ("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, ), minlength=2)"): _INT_LABELS,
-    ("reviews", "_load_csv", 'with io.StringIO(content, newline=None) as f:'): _NEWLINES,
-    ("reviews", "_load_csv", 'with io.StringIO(content, ) as f:'): _NEWLINES,
+    **_keyword_mutants("reviews", "_require_both_classes", "counts = np.bincount(np.asarray(labels, {}), minlength=2)",
+                       "dtype", _INT_LABELS),
+    **_keyword_mutants("reviews", "_load_csv", "with io.StringIO(content, {}) as f:", "newline", _NEWLINES),
     ("reviews", "_load_csv", 'sentiment = (row["sentiment"] or "XXXX").strip().lower()'):
         "an empty or missing label is refused either way, and the message quotes the cell as written",
     ("reviews", "_balanced_indices",
