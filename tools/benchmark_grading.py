@@ -12,7 +12,9 @@ Prints both throughputs and checks every submission got full marks both ways.
 Target (issue 10): 30 correct submissions of the stability assignment in <= 240 s on 2 cores.
 Per submission it also prints the time split into kernel start-up (start, first reply, guard
 set-up), kernel (the student's cells) and verdict (probes, comparisons; the test cells), and the
-peak memory of the grading worker and of the kernel.
+peak memory of the grading worker and of the kernel. The sandboxed grader does not re-run a2's
+given cells marked `# autograder: skip` (its training for the hand-graded table); plain nbgrader
+runs every cell, so the two columns also show what that marking saves.
 No assertions on time: this prints figures for the note.
 """
 from __future__ import annotations
