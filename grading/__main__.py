@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,12 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="grade even where the sandbox is unavailable (trusted work only!)")
     auto.add_argument("--isolation", choices=("auto", "bubblewrap", "pod", "none"), default="auto",
                       help="auto: bubblewrap, or refuse; pod: inside a detected container (a "
-                           "Kubernetes pod) without bubblewrap, the pod is the boundary; none: no "
+                           "Kubernetes pod) without bubblewrap, the pod plus an unprivileged uid "
+                           "per kernel (the grader must be able to switch uids); none: no "
                            "sandbox even where it works (with --allow-unsandboxed, trusted work)")
     auto.add_argument("--shard", metavar="K/N",
                       help="grade only shard K of N (0-based; a stable split of the student ids)")
     auto.add_argument("--db-url", help="shared gradebook, e.g. postgresql://USER:PASSWORD@HOST/DB "
                                        "(default: the course's nbgrader db_url)")
+    auto.add_argument("--db-url-env", metavar="NAME",
+                      help="read the shared gradebook's URL from this environment variable: every "
+                           "process can read a command line in /proc, so pod mode requires this")
     auto.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
     auto.add_argument("--max-processes", type=int, default=sandbox.Limits.max_processes)
     auto.add_argument("--max-file-mb", type=int, default=sandbox.Limits.max_file_mb)
@@ -59,13 +64,30 @@ def main(argv=None) -> int:
         return 0 if probe.ok else 1
     try:  # bad --shard / --db-url: a clear message before any work
         shard = shards.parse(args.shard) if args.shard else None
-        db_url = gradebook_db.normalise_url(args.db_url) if args.db_url else None
+        db_url = args.db_url
+        if args.db_url_env:
+            if db_url:
+                raise ValueError("give --db-url or --db-url-env, not both")
+            db_url = os.environ.get(args.db_url_env)
+            if not db_url:
+                raise ValueError(f"--db-url-env {args.db_url_env}: that environment variable is "
+                                 "empty or not set")
+        db_url = gradebook_db.normalise_url(db_url) if db_url else None
     except ValueError as exc:
         print(f"autograde: {exc}", file=sys.stderr)
         return 2
+    container = shards.detect_container()
+    # pod mode only where the grader can put each kernel under its own uid (checked for real)
+    uid_problem = (sandbox.can_switch_uid() if args.isolation == "pod" and container and not probe.ok
+                   else "not checked")
     isolation = shards.decide_isolation(probe.ok, args.isolation, args.allow_unsandboxed,
-                                        shards.detect_container())
+                                        container, uid_problem)
     sandboxed = isolation.sandboxed
+    if isolation.kind == "pod" and args.db_url:
+        print("autograde: in pod mode a submission can read the grader's command line "
+              "(/proc/PID/cmdline): pass the gradebook's URL as --db-url-env NAME, not --db-url",
+              file=sys.stderr)
+        return 2
     if not sandboxed:
         print(BANNER, file=sys.stderr)
         print("THE SANDBOX IS NOT USED (--isolation=none):" if probe.ok else
@@ -80,9 +102,11 @@ def main(argv=None) -> int:
                   "locked-down pod, docs/scaling.md).", file=sys.stderr)
             print(BANNER, file=sys.stderr)
             return 2
-        print(f"{isolation.summary}: grading WITHOUT bubblewrap (timeouts and output caps still "
+        print(f"{isolation.summary}: grading WITHOUT a sandbox (timeouts and output caps still "
               "apply).", file=sys.stderr)
         print(BANNER, file=sys.stderr)
+    elif isolation.kind == "pod":
+        print("sandbox: pod mode, bubblewrap unavailable here (" + "; ".join(probe.reasons) + ")")
     else:
         print(probe.summary())
     print(isolation.summary)
@@ -99,7 +123,7 @@ def main(argv=None) -> int:
     if args.cell_timeout:
         limits["timeout"] = args.cell_timeout
     batch = runner.Batch(args.course_dir, args.assignment, jobs=args.jobs, force=args.force,
-                         sandboxed=sandboxed, limits=limits, students=args.student,
+                         isolation=isolation.kind, limits=limits, students=args.student,
                          shard=shard, db_url=db_url)
     try:
         outcome = batch.run()

@@ -120,6 +120,9 @@ class SandboxedExecute(Execute):
 
     use_sandbox = Bool(True, help="Run the kernel in the sandbox (False: --allow-unsandboxed)"
                        ).tag(config=True)
+    isolation_kind = Unicode("bubblewrap", help="bubblewrap, or pod: a container where bwrap cannot "
+                             "run; the kernel still gets its own uid, limits and clean-up (sandbox.py)"
+                             ).tag(config=True)
     slot = Integer(0, help="Worker slot: the sandbox uid is BASE_SANDBOX_UID + slot").tag(config=True)
     memory_mb = Integer(sandbox.Limits.memory_mb).tag(config=True)
     max_processes = Integer(sandbox.Limits.max_processes).tag(config=True)
@@ -173,6 +176,8 @@ class SandboxedExecute(Execute):
                 record["events"].append("could not mount a size-limited scratch directory; "
                                         "its size is not limited")
         (scratch / "home").mkdir()
+        if self.use_sandbox and self.isolation_kind == "pod":
+            (scratch / "home" / "tmp").mkdir()  # its TMPDIR: the pod's /tmp is shared
         copied = self._copy_student_files(Path(workdir), scratch, record)
         if self.use_sandbox:
             limits = sandbox.Limits(memory_mb=self.memory_mb, max_processes=self.max_processes,
@@ -182,9 +187,17 @@ class SandboxedExecute(Execute):
             ipc_dir.mkdir()
             self._spec = sandbox.SandboxSpec(scratch, uid, limits,
                                              sandbox.trusted_readonly_paths(), cgroups, ipc_dir,
-                                             overlays=self._course_overlay(base, resources, record))
+                                             overlays=self._course_overlay(base, resources, record),
+                                             kind=self.isolation_kind)
+            record["isolation"] = self.isolation_kind
             for path in [scratch, *scratch.rglob("*")]:
                 os.chown(path, uid, uid, follow_symlinks=False)
+            if self.isolation_kind == "pod":
+                # no bwrap to make the path to them: the kernel's uid may pass through (not list)
+                # the base directory, and no other kernel's uid may enter its own directories
+                os.chmod(base, 0o711)
+                for own in (scratch, ipc_dir):
+                    os.chmod(own, 0o700)
             record["limits"] = {"memory_mb": self.memory_mb, "max_processes": self.max_processes,
                                 "max_file_mb": self.max_file_mb, "scratch_mb": self.scratch_mb,
                                 "cell_timeout_s": self.timeout,
@@ -210,6 +223,10 @@ class SandboxedExecute(Execute):
             if cgroups is not None:
                 record["cgroup_stats"] = cgroups.stats()
                 cgroups.remove()
+            if self._spec is not None and self._spec.kind == "pod":
+                # no pid namespace or private /tmp: end and delete whatever the uid left behind
+                record["pod_cleanup"] = {"processes_killed": sandbox.kill_uid(uid),
+                                         "files_removed": sandbox.remove_files_of(uid)}
             if mounted:
                 sandbox.unmount_scratch(scratch)
             shutil.rmtree(base, ignore_errors=True)
@@ -404,6 +421,8 @@ class SandboxedExecute(Execute):
             pass
         if self._cgroups is not None:
             self._cgroups.kill_all()
+        if self._spec is not None and self._spec.kind == "pod":
+            sandbox.kill_uid(self._spec.uid)
         try:
             from jupyter_core.utils import run_sync  # noqa: PLC0415
 

@@ -50,7 +50,7 @@ class _TailReader(threading.Thread):
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """AsyncKernelManager that wraps the kernel command in :func:`sandbox.bwrap_command`."""
+    """AsyncKernelManager that wraps the kernel command in :func:`sandbox.sandbox_command`."""
 
     def __init__(self, spec: sandbox.SandboxSpec | None = None, **kwargs):
         self.sandbox_spec = spec
@@ -76,7 +76,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             cmd.insert(1, "-P")
         if self.sandbox_spec is None:
             return cmd
-        return sandbox.bwrap_command(self.sandbox_spec, cmd, sandbox.passthrough_env())
+        return sandbox.sandbox_command(self.sandbox_spec, cmd, sandbox.passthrough_env())
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         spec = self.sandbox_spec
@@ -85,7 +85,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             # its sockets; nothing else in the scratch directory is the grader's
             for path in [spec.ipc_dir, Path(self.connection_file)]:
                 os.chown(path, spec.uid, spec.uid)
-            kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+            if spec.kind == "pod":  # no bwrap --clearenv: the whole environment is given here
+                kw["env"] = sandbox.kernel_env(spec, sandbox.passthrough_env())
+            else:
+                kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        else:
+            # trusted work (--allow-unsandboxed): still never hand the gradebook's URL to the kernel
+            kw["env"] = {k: v for k, v in (kw.get("env") or os.environ).items()
+                         if not k.startswith("GRADING_")}
         # descriptors: the kernel gets /dev/null as stdin and stdout and a pipe for stderr (read
         # here, last 64 KB kept); never the worker's log file. Popen closes every other one.
         kw["stdin"] = subprocess.DEVNULL

@@ -15,6 +15,13 @@ Layers, outermost first (each is verified by tests/test_safe_grading.py, not jus
   namespace make every process die with the kernel.
 * ``setpriv`` inside the sandbox drops to an unprivileged uid (one per worker slot) with no
   capabilities and no_new_privs, so even files bound into the sandbox are read as "nobody".
+
+Inside a container where bubblewrap cannot run (a Kubernetes pod without user namespaces), the
+``pod`` kind keeps every layer that needs no mount namespace: cgroups where writable, rlimits, the
+unprivileged uid (setpriv), an explicit environment, the private scratch directory and, after the
+kernel, every process and temporary file of that uid removed (``kill_uid``, ``remove_files_of``).
+What it cannot give (a private file system, network and pid namespace) is listed in
+docs/scaling.md; the grader refuses pod mode where it cannot switch uids (``can_switch_uid``).
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import dataclasses
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -58,6 +66,7 @@ class SandboxSpec:
     cgroups: "CgroupSet | None" = None
     ipc_dir: Path | None = None  # the kernel's sockets; locked once the kernel has started
     overlays: list = dataclasses.field(default_factory=list)  # (source, target): read-only binds
+    kind: str = "bubblewrap"  # or "pod": the same uid, rlimits and cgroups without bwrap's namespaces
 
 
 def trusted_readonly_paths() -> list[str]:
@@ -101,12 +110,32 @@ def passthrough_env() -> dict[str, str]:
     return {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
 
 
-def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
-    """The full command line: cgroup attach, rlimits, bwrap, setpriv, then ``inner``."""
+def kernel_env(spec: SandboxSpec, env: dict[str, str]) -> dict[str, str]:
+    """The kernel's whole environment: ``env`` (the passthrough) and fixed paths in its scratch."""
     scratch = str(spec.scratch_dir)
+    home = f"{scratch}/home"
+    tmp = "/tmp" if spec.kind == "bubblewrap" else f"{home}/tmp"  # pod: /tmp is shared
+    if spec.kind == "pod" and spec.overlays:
+        # no mount namespace to bind the course copy over the package: put it first on the path
+        env = {**env, "PYTHONPATH": os.pathsep.join(os.path.dirname(src) for src, _ in spec.overlays)}
+    return {**env, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+            "TMPDIR": tmp, "PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": f"{home}/.mpl",
+            "JUPYTER_RUNTIME_DIR": f"{home}/.runtime", "IPYTHONDIR": f"{home}/.ipython",
+            "USER": "sandbox"}
+
+
+def sandbox_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
+    """The kernel's command line for the spec's kind (bubblewrap, or pod without namespaces)."""
+    if spec.kind == "pod":
+        return _limits_prefix(spec) + ["--", *_drop_privileges(spec.uid), *inner]
+    return bwrap_command(spec, inner, env)
+
+
+def _limits_prefix(spec: SandboxSpec) -> list[str]:
+    """cgroup attach and rlimits: every descendant of the kernel inherits both."""
     lim = spec.limits
     cmd: list[str] = []
-    if spec.cgroups is not None:
+    if spec.cgroups is not None and spec.cgroups.paths:
         # the shell puts itself in the cgroups, then execs the rest: every descendant inherits them
         procs_files = spec.cgroups.procs_files()
         script = "".join(f'echo $$ > "${i + 1}" && ' for i in range(len(procs_files)))
@@ -118,6 +147,20 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
     if spec.cgroups is None or not spec.cgroups.has("memory"):
         # without a memory cgroup, cap the address space instead (cruder: counts reservations)
         cmd.append(f"--as={lim.memory_mb * 4 * 2**20}")
+    return cmd
+
+
+def _drop_privileges(uid: int) -> list[str]:
+    """setpriv: the unprivileged uid and gid, no groups, no capabilities, no_new_privs."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+
+
+def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
+    """The full command line: cgroup attach, rlimits, bwrap, setpriv, then ``inner``."""
+    scratch = str(spec.scratch_dir)
+    lim = spec.limits
+    cmd: list[str] = _limits_prefix(spec)
     cmd += ["--", "bwrap",
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -147,15 +190,9 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
     for path in writable:
         cmd += ["--bind", path, path]
     cmd += ["--chdir", scratch]
-    home = f"{scratch}/home"
-    base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
-                "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": f"{home}/.mpl",
-                "JUPYTER_RUNTIME_DIR": f"{home}/.runtime", "IPYTHONDIR": f"{home}/.ipython",
-                "USER": "sandbox"}
-    for key, value in {**env, **base_env}.items():
+    for key, value in kernel_env(spec, env).items():
         cmd += ["--setenv", key, value]
-    cmd += ["setpriv", f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
+    cmd += [*_drop_privileges(spec.uid), *inner]
     return cmd
 
 
@@ -361,3 +398,125 @@ def probe(scratch_parent: Path | None = None) -> Probe:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return Probe(not reasons, reasons, cgroups)
+
+
+# ------------------------------------------------------------------ pod mode: one uid, no namespaces
+def processes_of(uid: int) -> set[int]:
+    """Pids whose real or effective uid is ``uid`` (read from /proc)."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        for line in _read(entry / "status").splitlines():
+            if line.startswith("Uid:"):
+                if uid in {int(x) for x in line.split()[1:3]}:
+                    found.add(int(entry.name))
+                break
+    return found
+
+
+def kill_uid(uid: int, timeout: float = 10.0) -> int:
+    """SIGKILL every process of ``uid`` until none is left (a submission's double-forked
+    daemons included: without a pid namespace nothing else ends them). Returns how many."""
+    if uid < BASE_SANDBOX_UID:  # never an account of the machine, whatever the caller passes
+        raise ValueError(f"refusing to kill the processes of uid {uid}")
+    killed: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = processes_of(uid)
+        if not left:
+            break
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
+    return len(killed)
+
+
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid: int, roots=SHARED_TEMP_DIRS) -> int:
+    """Delete what ``uid`` left in the shared temporary directories (pod mode has no private
+    /tmp), so the next submission graded under the same uid finds nothing. Symlinks are removed,
+    never followed. Returns how many entries were removed."""
+    if uid < BASE_SANDBOX_UID:
+        raise ValueError(f"refusing to delete the files of uid {uid}")
+    removed = 0
+    pending = [root for root in roots if os.path.isdir(root)]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid == uid:
+                try:
+                    if stat.S_ISDIR(info.st_mode):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
+                    removed += 1
+                except OSError:
+                    pass
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:
+                # the uid can only have written where it may: its own directories (removed
+                # whole above) and world-writable ones, the only ones worth descending into
+                pending.append(entry.path)
+    return removed
+
+
+def can_switch_uid() -> str | None:
+    """None if this process can run a kernel as BASE_SANDBOX_UID (pod mode), else why not."""
+    for tool in ("prlimit", "setpriv"):
+        if shutil.which(tool) is None:
+            return f"'{tool}' is not installed (apt-get install -y util-linux)"
+    try:
+        run = subprocess.run([*_drop_privileges(BASE_SANDBOX_UID), sys.executable, "-c",
+                              "import os; print(os.getuid(), os.getgid())"],
+                             capture_output=True, text=True, timeout=60, cwd="/")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"setpriv failed: {exc}"
+    if run.returncode != 0 or run.stdout.split() != [str(BASE_SANDBOX_UID)] * 2:
+        return ("the grader cannot switch a kernel to another uid (it needs to run as root with "
+                "the capabilities SETUID, SETGID and SETPCAP): " + (run.stderr.strip()[-200:] or run.stdout))
+    return None
+
+
+def readable_by(uid: int, path: Path) -> str | None:
+    """None if ``uid`` can neither list nor enter ``path`` (checked by running as that uid), else
+    what it could do."""
+    # listing needs read permission, and reaching a known name inside needs search permission
+    code = ("import os, sys\n"
+            "done = []\n"
+            "for what, step in (('listed', os.listdir), ('entered', lambda p: os.stat(p + '/.'))):\n"
+            "    try:\n        step(sys.argv[1]); done.append(what)\n"
+            "    except PermissionError:\n        pass\n"
+            "print(' and '.join(done) or 'denied')\n")
+    run = subprocess.run([*_drop_privileges(uid), sys.executable, "-c", code, str(path)],
+                         capture_output=True, text=True, timeout=60, cwd="/")
+    if run.stdout.strip() == "denied":
+        return None
+    return (f"a kernel's uid {uid} can read {path} ({run.stdout.strip() or run.stderr.strip()[-200:]}); "
+            "make it and its parents private to the grader (chmod 700)")
+
+
+def interpreter_problem(uid: int) -> str | None:
+    """None if ``uid``, with no capabilities left, can start this Python again (as student code
+    that runs a subprocess or a spawned multiprocessing worker does); else why not. setpriv's own
+    exec still holds the grader's capabilities, so the kernel itself starts either way."""
+    run = subprocess.run([*_drop_privileges(uid), "/bin/sh", "-c", '"$0" -c "import sys"',
+                          sys.executable], capture_output=True, text=True, timeout=60, cwd="/")
+    if run.returncode == 0:
+        return None
+    return (f"uid {uid} cannot run {sys.executable} ({run.stderr.strip()[-160:]}): install Python "
+            "where every user can read it (as a container image does), or student code that "
+            "starts Python subprocesses will fail")

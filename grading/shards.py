@@ -100,37 +100,47 @@ def detect_container(root: Path = Path("/"), environ=None) -> str | None:
 class Isolation:
     """What isolates student kernels in this run, and whether grading may go ahead."""
 
-    sandboxed: bool  # kernels run in bubblewrap
+    kind: str  # "bubblewrap", "pod" (own uid, limits, clean-up; no namespaces) or "none"
     allowed: bool  # grading may start
     summary: str  # one line for the log, e.g. "sandbox: bubblewrap"
     refusal: str = ""  # why not, when not allowed
 
+    @property
+    def sandboxed(self) -> bool:
+        """Kernels run under a sandbox uid (bubblewrap or pod)."""
+        return self.kind != "none"
+
 
 def decide_isolation(sandbox_ok: bool, mode: str, allow_unsandboxed: bool,
-                     container: str | None) -> Isolation:
+                     container: str | None, uid_problem: str | None = "not checked") -> Isolation:
     """Choose the isolation from the sandbox probe, ``--isolation`` and the container found.
 
     ``mode``: ``auto`` (bubblewrap if it works, else refuse), ``bubblewrap`` (refuse without it),
-    ``pod`` (the container is the boundary: allowed only where a container is detected; bubblewrap
-    is still used when it works, since it also protects the grader inside the pod), ``none`` (no
+    ``pod`` (inside a detected container where bubblewrap cannot run: the kernel still runs under
+    its own unprivileged uid with limits and clean-up, which needs a grader that can switch uids,
+    i.e. ``uid_problem`` is None; bubblewrap is used instead when it works), ``none`` (no
     isolation even where bubblewrap works; only with ``--allow-unsandboxed``).
     ``--allow-unsandboxed`` grades without either, for trusted work only.
     """
     seen = f"container: {container} detected" if container else "container: none detected"
     if mode == "none":  # trusted work graded fast, e.g. an instructor's own solutions or CI
         if allow_unsandboxed:
-            return Isolation(False, True, f"sandbox: none (--isolation=none); {seen}; UNISOLATED "
-                                          "(--allow-unsandboxed)")
-        return Isolation(False, False, f"sandbox: none; {seen}", "--isolation=none runs student "
+            return Isolation("none", True, f"sandbox: none (--isolation=none); {seen}; UNISOLATED "
+                                           "(--allow-unsandboxed)")
+        return Isolation("none", False, f"sandbox: none; {seen}", "--isolation=none runs student "
                          "code with your rights and needs --allow-unsandboxed (trusted work only)")
     if sandbox_ok:
-        return Isolation(True, True, f"sandbox: bubblewrap; {seen}")
-    if mode == "pod" and container:
-        return Isolation(False, True, f"sandbox: none; {seen}; isolation: the {container} "
-                                      "(--isolation=pod)")
+        return Isolation("bubblewrap", True, f"sandbox: bubblewrap; {seen}")
+    if mode == "pod" and container and uid_problem is None:
+        return Isolation("pod", True, f"sandbox: pod; {seen}; isolation: the {container} and an "
+                                      "unprivileged uid per kernel (--isolation=pod)")
     if allow_unsandboxed:
-        return Isolation(False, True, f"sandbox: none; {seen}; UNISOLATED (--allow-unsandboxed)")
-    if mode == "pod":
+        return Isolation("none", True, f"sandbox: none; {seen}; UNISOLATED (--allow-unsandboxed)")
+    if mode == "pod" and container:
+        why = (f"--isolation=pod needs a grader that can run each kernel under its own uid, and "
+               f"{uid_problem}; without that the submission would run as the grader and could "
+               "read the hidden tests and the gradebook's password (docs/scaling.md)")
+    elif mode == "pod":
         why = ("--isolation=pod was given but no container was detected (no Kubernetes "
                "environment, service account, kubepods cgroup, /.dockerenv or /run/.containerenv)")
     elif mode == "bubblewrap":
@@ -139,4 +149,4 @@ def decide_isolation(sandbox_ok: bool, mode: str, allow_unsandboxed: bool,
         why = "the sandbox does not work here" + (
             f"; this is a {container}: pass --isolation=pod to make it the isolation boundary"
             if container else "")
-    return Isolation(False, False, f"sandbox: none; {seen}", why)
+    return Isolation("none", False, f"sandbox: none; {seen}", why)

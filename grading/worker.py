@@ -144,7 +144,8 @@ def stage_submission(submitted: Path, staged: Path, released: dict, problems: di
 
 
 def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
-                  sandboxed: bool, limits: dict, state_dir: Path) -> dict:
+                  sandboxed: bool, limits: dict, state_dir: Path,
+                  isolation_kind: str = "bubblewrap") -> dict:
     from nbgrader.api import Gradebook  # noqa: PLC0415
     from nbgrader.apps import NbGraderAPI  # noqa: PLC0415
     from nbgrader.coursedir import CourseDirectory  # noqa: PLC0415
@@ -158,7 +159,8 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
     # nbgrader reads a staged copy holding only this student: no glob can reach another one
     staged_root = state_dir / "staged" / student
     staged_rel = os.path.relpath(staged_root, course_dir)
-    overrides = {"use_sandbox": sandboxed, "slot": slot, "report_dir": str(report_dir),
+    overrides = {"use_sandbox": sandboxed, "isolation_kind": isolation_kind, "slot": slot,
+                 "report_dir": str(report_dir),
                  "submitted_dir": str(submitted), **limits}
     config = load_config(course_dir, overrides)
     config.CourseDirectory.submitted_directory = staged_rel
@@ -281,13 +283,14 @@ def main(argv=None) -> int:
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--result", required=True, type=Path)
     parser.add_argument("--unsandboxed", action="store_true")
+    parser.add_argument("--isolation-kind", choices=("bubblewrap", "pod"), default="bubblewrap")
     parser.add_argument("--limits", default="{}", help="JSON of SandboxedExecute settings")
     args = parser.parse_args(argv)
     os.chdir(args.course_dir)
     try:
         result = grade_student(args.course_dir.resolve(), args.assignment, args.student,
                                args.slot, not args.unsandboxed, json.loads(args.limits),
-                               args.state_dir.resolve())
+                               args.state_dir.resolve(), args.isolation_kind)
     except Exception:  # noqa: BLE001 - reported to the batch, which goes on
         result = {"student": args.student, "status": "error", "error": traceback.format_exc()[-3000:]}
     tmp = args.result.with_suffix(".tmp")

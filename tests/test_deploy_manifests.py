@@ -76,12 +76,20 @@ def test_job_is_indexed_one_pod_per_shard():
 
 def test_job_pods_are_locked_down():
     pod = by_kind("Job")[0]["spec"]["template"]["spec"]
-    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 0
+    # the grader is root with a few capabilities, so that every kernel gets its own uid (pod mode)
+    assert pod["securityContext"]["runAsUser"] == 0 and "runAsNonRoot" not in pod["securityContext"]
     assert pod["automountServiceAccountToken"] is False
     container = pod["containers"][0]
     sec = container["securityContext"]
     assert sec["readOnlyRootFilesystem"] is True and sec["allowPrivilegeEscalation"] is False
+    assert sec.get("privileged") is False
     assert sec["capabilities"]["drop"] == ["ALL"]
+    # exactly what setpriv and the clean-up need; none that would let a kernel leave its uid or
+    # the pod (SYS_ADMIN, SYS_PTRACE, NET_ADMIN, ...), and all within Pod Security "baseline"
+    baseline = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+                "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+    added = set(sec["capabilities"]["add"])
+    assert {"SETUID", "SETGID", "SETPCAP"} <= added <= baseline
     for kind in ("requests", "limits"):
         assert {"cpu", "memory"} <= set(container["resources"][kind])
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
@@ -116,7 +124,9 @@ def test_job_command_is_a_valid_grading_command():
         assert expanded[:3] == ["python", "-m", "grading"]
         args = build_parser().parse_args(expanded[3:])
         assert args.shard == f"{index}/{env['SHARDS']}" and args.isolation == "pod"
-        assert args.db_url == env["GRADEBOOK_URL"]
+        # the URL comes from the environment: a command line is readable by every process
+        assert args.db_url is None and args.db_url_env == "GRADEBOOK_URL"
+        assert env["GRADEBOOK_URL"] not in " ".join(expanded)
 
 
 # --- Slurm ---------------------------------------------------------------------------------------

@@ -86,10 +86,12 @@ def test_isolation_decisions():
     assert ok.sandboxed and ok.allowed and ok.summary.startswith("sandbox: bubblewrap")
     refused = shards.decide_isolation(False, "auto", False, "kubernetes pod")
     assert not refused.allowed and "--isolation=pod" in refused.refusal
-    pod = shards.decide_isolation(False, "pod", False, "kubernetes pod")
-    assert pod.allowed and not pod.sandboxed
-    assert pod.summary == ("sandbox: none; container: kubernetes pod detected; "
-                           "isolation: the kubernetes pod (--isolation=pod)")
+    pod = shards.decide_isolation(False, "pod", False, "kubernetes pod", uid_problem=None)
+    assert pod.allowed and pod.sandboxed and pod.kind == "pod"
+    assert pod.summary == ("sandbox: pod; container: kubernetes pod detected; isolation: the "
+                           "kubernetes pod and an unprivileged uid per kernel (--isolation=pod)")
+    unchecked = shards.decide_isolation(False, "pod", False, "kubernetes pod")
+    assert not unchecked.allowed  # never granted without proof that kernels get their own uid
     no_pod = shards.decide_isolation(False, "pod", False, None)
     assert not no_pod.allowed and "no container was detected" in no_pod.refusal
     forced = shards.decide_isolation(False, "bubblewrap", True, None)

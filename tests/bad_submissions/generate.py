@@ -26,6 +26,7 @@ FULL = {"test_add": 1.0, "test_mean": 2.0, "test_square": 1.0}
 ZERO = {k: 0.0 for k in FULL}
 MARKER = "grading-suite-detached-child"
 SECRET = "grading-suite-secret-7f3a"  # put in the grader's environment as TF_API_TOKEN
+LEFTOVER = "grading-suite-leftover-file"  # grader_snoop leaves it in /tmp and /dev/shm
 HIDDEN_MARK = "add(-7, 7)"  # a hidden test's expression: it must never reach stdout or feedback
 # the fixture reserves one course function for this assignment (own work)
 # folder names under submitted/ that must be rejected before any work (globs, options, newlines,
@@ -426,6 +427,30 @@ def cases(paths: dict) -> list[Case]:
              "there)", FULL, extra_cells=[("answer_add",
                                            "import os\nfor k, v in sorted(os.environ.items()):\n"
                                            "    print(k, '=', v)\n")]),
+        Case("grader_snoop", "correct; looks for the grader's secret in every process's environment "
+             "and command line, tries to signal processes of other users, and leaves a daemon and files "
+             "in the shared temporary directories (the attacks pod mode must stop without namespaces)",
+             FULL, extra_cells=[("answer_add",
+                 "import glob, os\nfound, reachable = [], []\n"
+                 "for path in glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline'):\n"
+                 "    try:\n        data = open(path, 'rb').read()\n    except OSError:\n        continue\n"
+                 f"    if {SECRET.encode()!r} in data:\n        found.append(path)\n"
+                 "for status in glob.glob('/proc/[0-9]*/status'):\n"
+                 "    try:\n        uid = int(open(status).read().split('Uid:')[1].split()[0])\n"
+                 "    except (OSError, IndexError, ValueError):\n        continue\n"
+                 "    if uid != os.getuid():\n"
+                 "        try:\n            os.kill(int(status.split('/')[2]), 0)\n"
+                 "            reachable.append(status)\n"
+                 "        except OSError:\n            pass\n"
+                 "print('SECRET FOUND IN', found or 'nothing')\n"
+                 "print('CAN SIGNAL', reachable or 'nothing')\n"
+                 "import subprocess\n"
+                 "subprocess.Popen(['sleep', '600'], start_new_session=True, stdin=subprocess.DEVNULL, "
+                 "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                 "for folder in ('/tmp', '/dev/shm'):\n"
+                 "    try:\n"
+                 f"        open(os.path.join(folder, {LEFTOVER!r}), 'w').write('left behind')\n"
+                 "    except OSError as exc:\n        print('cannot write', folder, exc)\n")]),
         Case("descriptors", "correct; lists where each of its descriptors leads, and writes to "
              "stdout and stderr at the file-descriptor level", FULL, extra_cells=[("answer_add",
                  "import os\nfor fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):\n"

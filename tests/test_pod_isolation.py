@@ -1,0 +1,184 @@
+"""Pod mode (issue 10's open point from issue 12): grading inside a container where bubblewrap
+cannot run. Without namespaces the kernel still runs under its own unprivileged uid, with rlimits
+and cgroups, an explicit environment and a private scratch directory; the batch closes the course
+directory to that uid, and after every submission the uid's processes and temporary files are
+removed. These tests grade the file-system, environment, process and temporary-file attacks of the
+hostile suite in pod mode, on a course directory that starts out world-readable.
+
+Needs root (to switch uids), like the sandbox tests; shares their xdist group because the sandbox
+uids are machine-wide.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "bad_submissions"))
+
+from grading import runner, sandbox, shards  # noqa: E402
+import generate  # noqa: E402
+
+pytestmark = [pytest.mark.xdist_group("grading-sandbox"), pytest.mark.timeout(1800)]
+
+UID_PROBLEM = sandbox.can_switch_uid() if os.geteuid() == 0 else "the tests do not run as root"
+needs_uid_switch = pytest.mark.skipif(UID_PROBLEM is not None, reason=f"pod mode unavailable here: {UID_PROBLEM}")
+
+# the attacks that bubblewrap's namespaces stop and pod mode must stop by other means
+CASES = ["correct", "read_source", "read_hidden_tests", "write_gradebook", "symlink_escape",
+         "environment", "descriptors", "detached_child", "grader_snoop", "reserved_import",
+         "shadow_numpy", "untouched"]
+LIMITS = {"memory_mb": 1536, "interrupt_grace": 5, "notebook_time_limit": 150, "scratch_mb": 256}
+
+
+def _open_up(path: Path) -> list[tuple[Path, int]]:
+    """Make ``path`` and its parents traversable and readable by everyone (as a careless course
+    directory would be); returns the old modes to restore."""
+    changed = []
+    for p in [path, *path.parents]:
+        if p == Path("/"):
+            break
+        mode = stat.S_IMODE(p.stat().st_mode)
+        if mode & 0o005 != 0o005:
+            changed.append((p, mode))
+            p.chmod(mode | 0o005)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def pod_graded(tmp_path_factory):
+    if UID_PROBLEM is not None:
+        pytest.skip(f"pod mode unavailable here: {UID_PROBLEM}")
+    course = tmp_path_factory.mktemp("pod") / "course"
+    cases = generate.build_course(course, port=9, only=CASES)
+    for path in [course, *course.rglob("*")]:
+        path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o005)  # world-readable, like a fresh clone
+    restore = _open_up(course)
+    assert sandbox.readable_by(sandbox.BASE_SANDBOX_UID, course) is not None  # open before grading
+    # the gradebook's URL as the Kubernetes manifest hands it to the grader: an environment variable
+    os.environ["GRADEBOOK_URL"] = f"postgresql://grader:{generate.SECRET}@db/gradebook"
+    try:
+        outcome = runner.Batch(course, generate.ASSIGNMENT, jobs=2, limits=LIMITS,
+                               isolation="pod").run()
+    finally:
+        os.environ.pop("GRADEBOOK_URL", None)
+    leftovers = {uid: sandbox.processes_of(uid) for uid in (sandbox.BASE_SANDBOX_UID,
+                                                            sandbox.BASE_SANDBOX_UID + 1)}
+    yield {"course": course, "cases": cases, "outcome": outcome, "leftovers": leftovers}
+    for path, mode in restore:
+        path.chmod(mode)
+
+
+def _outputs(course: Path, student: str) -> str:
+    nb = json.loads((course / "autograded" / student / generate.ASSIGNMENT
+                     / f"{generate.ASSIGNMENT}.ipynb").read_text())
+    return json.dumps([c.get("outputs", []) for c in nb["cells"]])
+
+
+def _record(outcome: dict, student: str) -> dict:
+    return outcome["results"][student]["notebooks"][generate.ASSIGNMENT]["record"]
+
+
+@needs_uid_switch
+@pytest.mark.parametrize("name", CASES)
+def test_each_attack_gets_exactly_its_expected_score_in_pod_mode(pod_graded, name):
+    case = pod_graded["cases"][name]
+    result = pod_graded["outcome"]["results"][name]
+    assert result["status"] == "graded", result
+    cells = result["notebooks"][generate.ASSIGNMENT]["cells"]
+    assert {k: cells[k]["score"] for k in case.expected} == case.expected, (name, cells)
+    assert _record(pod_graded["outcome"], name)["isolation"] == "pod"
+
+
+@needs_uid_switch
+def test_pod_mode_closes_the_course_directory_to_the_kernels(pod_graded):
+    course = pod_graded["course"]
+    assert stat.S_IMODE(course.stat().st_mode) == 0o700
+    assert sandbox.readable_by(sandbox.BASE_SANDBOX_UID, course) is None
+    shown = _outputs(course, "read_source")
+    assert "readable: []" in shown and "PermissionError" in shown
+    assert generate.HIDDEN_MARK not in _outputs(course, "read_hidden_tests")
+
+
+@needs_uid_switch
+def test_pod_mode_kernel_sees_no_secret_and_cannot_signal_the_grader(pod_graded):
+    course = pod_graded["course"]
+    snoop = _outputs(course, "grader_snoop")
+    assert "SECRET FOUND IN nothing" in snoop and "CAN SIGNAL nothing" in snoop
+    env_out = _outputs(course, "environment")
+    assert "HOME" in env_out and generate.SECRET not in env_out
+    assert "GRADEBOOK_URL" not in env_out and "GRADING_" not in env_out
+    uid_line = f"{sandbox.BASE_SANDBOX_UID}"
+    assert _record(pod_graded["outcome"], "correct")["isolation"] == "pod" and uid_line
+
+
+@needs_uid_switch
+def test_pod_mode_leaves_no_process_and_no_temporary_file_behind(pod_graded):
+    assert pod_graded["leftovers"] == {sandbox.BASE_SANDBOX_UID: set(), sandbox.BASE_SANDBOX_UID + 1: set()}
+    for folder in sandbox.SHARED_TEMP_DIRS:
+        assert not (Path(folder) / generate.LEFTOVER).exists(), folder
+    snoop = _record(pod_graded["outcome"], "grader_snoop")
+    # its daemon was there and was killed: by its cgroup where the pod has one, else by its uid
+    assert snoop["processes_left_at_end"] + snoop["pod_cleanup"]["processes_killed"] >= 1
+    assert snoop["pod_cleanup"]["files_removed"] >= 2  # /tmp and /dev/shm
+
+
+def test_pod_isolation_is_decided_by_what_the_grader_can_do():
+    granted = shards.decide_isolation(False, "pod", False, "kubernetes pod", uid_problem=None)
+    assert granted.allowed and granted.sandboxed and granted.kind == "pod"
+    assert "unprivileged uid per kernel" in granted.summary
+    refused = shards.decide_isolation(False, "pod", False, "kubernetes pod",
+                                      uid_problem="setpriv: Operation not permitted")
+    assert not refused.allowed and not refused.sandboxed
+    assert "setpriv: Operation not permitted" in refused.refusal and "password" in refused.refusal
+    trusted = shards.decide_isolation(False, "pod", True, "kubernetes pod", uid_problem="no root")
+    assert trusted.allowed and trusted.kind == "none" and "UNISOLATED" in trusted.summary
+    # bubblewrap wins wherever it works, pod or not
+    assert shards.decide_isolation(True, "pod", False, "kubernetes pod", uid_problem=None).kind == "bubblewrap"
+
+
+def test_pod_mode_refuses_the_gradebook_url_on_the_command_line(monkeypatch, capsys):
+    from grading import __main__ as cli
+    monkeypatch.setattr(cli.sandbox, "probe", lambda: sandbox.Probe(False, ["no bwrap (test)"], []))
+    monkeypatch.setattr(cli.sandbox, "can_switch_uid", lambda: None)
+    monkeypatch.setattr(cli.shards, "detect_container", lambda: "kubernetes pod")
+    code = cli.main(["autograde", "a2", "--isolation=pod", "--db-url",
+                     "postgresql://grader:pw@db/gradebook"])
+    assert code == 2 and "--db-url-env" in capsys.readouterr().err
+    monkeypatch.delenv("EMPTY_URL", raising=False)
+    code = cli.main(["autograde", "a2", "--isolation=pod", "--db-url-env", "EMPTY_URL"])
+    assert code == 2 and "EMPTY_URL: that environment variable is empty or not set" in capsys.readouterr().err
+
+
+@needs_uid_switch
+def test_kill_uid_ends_a_detached_process_without_cgroups():
+    uid = sandbox.BASE_SANDBOX_UID + 7
+    leftover = Path(tempfile.mkdtemp(prefix="pod-shared-", dir="/tmp"))  # a /tmp-like folder
+    leftover.chmod(0o1777)
+    # as the kernel's uid: two files in the shared folder and a daemon in a session of its own
+    script = 'echo x > "$1/mine" && mkdir -p "$1/mine.d/sub" && setsid sleep 300 </dev/null >/dev/null 2>&1 &'
+    subprocess.run([*sandbox._drop_privileges(uid), "/bin/sh", "-c", script, "sh", str(leftover)],
+                   check=True, cwd="/", timeout=60)
+    assert sandbox.processes_of(uid)  # the daemon outlived its parent
+    (leftover / "graders").write_text("kept")
+    assert sandbox.kill_uid(uid) >= 1 and not sandbox.processes_of(uid)
+    assert sandbox.remove_files_of(uid, roots=[str(leftover)]) == 2
+    assert sorted(p.name for p in leftover.iterdir()) == ["graders"]
+    shutil.rmtree(leftover)
+
+
+def test_kill_uid_and_remove_files_of_refuse_real_accounts():
+    for uid in (0, 1000, sandbox.BASE_SANDBOX_UID - 1):
+        with pytest.raises(ValueError):
+            sandbox.kill_uid(uid)
+        with pytest.raises(ValueError):
+            sandbox.remove_files_of(uid)
