@@ -13,9 +13,10 @@ TARGETS = ("logit", "loss")
 def input_gradient_norms(model: keras.Model, X, y=None, target: str = "logit") -> np.ndarray:
     """Mean over examples of the gradient norm with respect to the embedded word at each time step.
 
-    target="logit": d(score before the sigmoid)/d(embedding_t): how strongly word t can still move the
-        decision. It does not shrink just because the model is confident, so it compares fairly before
-        and after training.
+    target="logit": d(score before the sigmoid)/d(embedding_t): how sensitive the decision is to a small
+        change of word t's vector. It does not shrink just because the model is confident, so it compares
+        fairly before and after training. It is a local sensitivity, not how much the word matters: a model
+        that stores a word robustly can have a tiny gradient at that word and still depend on it entirely.
     target="loss": d(loss)/d(embedding_t), the gradient training actually follows (needs `y`); once the
         model is right and confident the loss, and so this gradient, goes to zero at every step.
 
@@ -52,7 +53,7 @@ def input_gradient_norms(model: keras.Model, X, y=None, target: str = "logit") -
 
 
 # --- Backpropagation through time, written out (lesson 1's equations 1.3-1.8) ---------------------------
-# Row-vector convention of the course: h_t = tanh(x_t W + h_{t-1} U + b), logit = h_T v + c.
+# Row-vector convention of the course: h_t = tanh(x_t W + h_{t-1} U + b), logit = h_T v + beta.
 # With a_t = 1 - h_t**2 and delta_t = d logit / d h_t (a row vector):
 #   delta_{t-1} = (delta_t * a_t) U^T          d logit / d x_t = (delta_t * a_t) W^T
 

@@ -1,6 +1,8 @@
 """Lesson 1 beyond its default run (tests/test_lessons.py): the default run's checks, changed parameters,
 and a model that did not train."""
 
+import re
+
 from notebook_runner import ROOT, assert_clean_run, execute, self_check_lines
 
 LESSON = ROOT / "lessons" / "01_why_simple_rnns_forget.ipynb"
@@ -10,9 +12,18 @@ RECORD_CHECKS = 1  # section 5: the recorded explorations hold no LSTM advantage
 
 
 def test_default_run_passes_every_check_and_prints_its_verdicts():
-    out = assert_clean_run(execute(LESSON), MEMORY_CHECKS + CHECKS_PER_SCALE * 2 + RECORD_CHECKS)
+    nb = execute(LESSON)
+    out = assert_clean_run(nb, MEMORY_CHECKS + CHECKS_PER_SCALE * 2 + RECORD_CHECKS)
     assert "Question 2, Keras default, N=40" in out and "Question 2, std 1, N=40" in out
     assert "What the measurements support: at N=40" in out
+    # the explanation's numbers are printed: the cell path's share of the gradient and what swapping the cue does
+    assert "The cell path alone (1.9) accounts for" in out and "swapping the cue word moves the logit by" in out
+    assert re.search(r"the gradient d logit/d h_t (shrinks|grows) going back: a factor", out)
+    # every figure, the explorer's still copy included, has alt text (issue 8)
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images and all(o.get("metadata", {}).get("image/png", {}).get("alt", "").strip() for o in images), \
+        [i for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+         and not o.get("metadata", {}).get("image/png", {}).get("alt", "").strip()]
 
 
 def test_lesson_runs_to_the_end_with_other_parameters():

@@ -117,11 +117,13 @@ def test_distance_explorer_moves_from_cached_figures(long_range_results, gradien
 
 def test_static_copy_is_added_outside_colab(long_range_results, gradient_norms, monkeypatch):
     explorer = memory.distance_explorer(long_range_results, gradient_norms)
-    bundle = explorer._repr_mimebundle_()
-    if bundle is None:  # ipywidgets 7 displays through _ipython_display_ instead
+    shown = explorer._repr_mimebundle_()
+    if shown is None:  # ipywidgets 7 displays through _ipython_display_ instead
         pytest.skip("ipywidgets 7: no _repr_mimebundle_")
+    bundle, metadata = shown  # the still copy is a figure, so it comes with metadata: its alt text
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "image/png" in bundle and bundle["text/plain"] == explorer.summary()
+    assert metadata == {"image/png": {"alt": explorer.summary()}} and explorer.summary().strip()
     monkeypatch.setitem(sys.modules, "google.colab", object())
     colab_bundle = explorer._repr_mimebundle_()
     assert "image/png" not in colab_bundle and "application/vnd.jupyter.widget-view+json" in colab_bundle

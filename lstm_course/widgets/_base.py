@@ -186,7 +186,8 @@ class Explorer(widgets.VBox):
             return bundle
         bundle["text/plain"] = self.summary()
         if self.figure.layout.display != "none" and self.figure.value:
+            # The still copy is a figure: it carries alt text (the explorer's summary of what it shows).
             bundle["image/png"] = base64.b64encode(self.figure.value).decode("ascii")
-        else:
-            bundle["text/html"] = self.text.value
+            return bundle, {"image/png": {"alt": self.summary()}}
+        bundle["text/html"] = self.text.value
         return bundle

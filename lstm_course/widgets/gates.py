@@ -136,9 +136,9 @@ class TrainedGatesExplorer(Explorer):
     def _repr_mimebundle_(self, **kwargs):
         # The still copy shown without a widget front end is a figure: give it alt text from the trace.
         bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and "image/png" in bundle and not self.error:
+        if isinstance(bundle, tuple) and "image/png" in bundle[0] and not self.error:
             units = range(min(self.units, self.trace["forget"].shape[1]))
-            return bundle, {"image/png": {"alt": describe_gate_trace(self.trace, units)}}
+            return bundle[0], {"image/png": {"alt": describe_gate_trace(self.trace, units)}}
         return bundle
 
 
