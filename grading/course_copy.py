@@ -4,11 +4,14 @@ An assignment asks students to write some functions the course package also hold
 use them; `lstm_course.own_work.RESERVED` lists them). The grading kernel gets a read-only copy of
 the package in which each reserved function raises, bound over the real one inside the sandbox,
 so a probe cannot be answered by calling the reference implementation, whatever the answer cell
-did to reach it. The decision to score such a part 0 is made separately, from the submitted source
+did to reach it. The reference code is not in the copy at all: each reserved function's body is
+replaced in the source text (its signature and docstring kept), so reading the module's file and
+executing it gives nothing either. The decision to score such a part 0 is made separately, from the submitted source
 (grading/execute.py); this copy only makes sure such code does not compute the right values.
 """
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 from pathlib import Path
@@ -48,6 +51,29 @@ def stub_block(names: list[str]) -> str:
             "del _reserved_name\n")
 
 
+def without_bodies(source: str, names: list[str], module: str) -> str:
+    """``source`` with the body of each top-level function in ``names`` replaced by a raise
+    (decorators, signature and docstring kept). A name that is not defined there (a re-export such
+    as ``models.lstm_param_count``) is left to the stub block; its defining module must be
+    reserved too, which tests/test_course_copy.py checks for every assignment."""
+    lines = source.splitlines(keepends=True)
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+            found[node.name] = node
+    # from the last function up, so the line numbers of the earlier ones stay valid
+    for node in sorted(found.values(), key=lambda n: n.lineno, reverse=True):
+        body = node.body
+        keep = 1 if (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                     and isinstance(body[0].value.value, str) and len(body) > 1) else 0
+        first, last = body[keep].lineno - 1, node.end_lineno
+        indent = " " * body[keep].col_offset
+        raising = (f"{indent}raise RuntimeError('{module}.{node.name} is not available while grading: "
+                   "this assignment asks you to write it yourself')\n")
+        lines[first:last] = [raising]
+    return "".join(lines)
+
+
 def build(reserved: dict[str, list[str]], destination: Path, package_dir: Path | None = None) -> Path:
     """Copy the package to `destination` with every reserved function replaced; return it."""
     if package_dir is None:
@@ -62,8 +88,8 @@ def build(reserved: dict[str, list[str]], destination: Path, package_dir: Path |
         path = _module_file(destination, module)
         if path is None:
             raise FileNotFoundError(f"own_work.RESERVED names {module}, which the package does not have")
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(stub_block(names))
+        source = path.read_text(encoding="utf-8")
+        path.write_text(without_bodies(source, names, module) + stub_block(names), encoding="utf-8")
     for root, dirs, files in os.walk(destination):
         os.chmod(root, 0o755)
         for name in files:

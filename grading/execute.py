@@ -26,6 +26,7 @@ This is the ONE seam with nbgrader: it replaces ``Execute`` in
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -99,8 +100,18 @@ def _shadowed_module(rel: Path) -> str | None:
         return None
     if name in sys.stdlib_module_names or name in ("sitecustomize", "usercustomize"):
         return name
+    # asked of what the kernel can import: the installation's paths and the meta-path finders
+    # (builtins, editable installs such as lstm_course), never the grader's own sys.path, whose
+    # course directory and repository folders (tools/, tests/ ...) the kernel never sees
+    prefixes = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
+    installed = [p for p in sys.path if p and any(
+        os.path.realpath(p) == pre or os.path.realpath(p).startswith(pre + os.sep) for pre in prefixes)]
+    finders = [f for f in sys.meta_path if f is not importlib.machinery.PathFinder
+               and hasattr(f, "find_spec")]
     try:
-        return name if importlib.util.find_spec(name) is not None else None
+        if importlib.machinery.PathFinder.find_spec(name, installed) is not None:
+            return name
+        return name if any(f.find_spec(name, None) is not None for f in finders) else None
     except (ImportError, ValueError):
         return None
 

@@ -89,7 +89,11 @@ class Batch:
                     continue
                 # a literal path (never a glob): only this student's own folder
                 path = root / name / self.assignment
-                if path.is_dir() and not path.is_symlink() and not student_dir.is_symlink():
+                if student_dir.is_symlink() or path.is_symlink():
+                    # it would grade someone else's folder as this student's: refused, and said
+                    self.rejected[name] = (f"student {name!r}: the submitted folder is a symlink; "
+                                           "only a real folder is graded")
+                elif path.is_dir():
                     found[name] = path
         return found
 

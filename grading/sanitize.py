@@ -83,6 +83,26 @@ def clean_bundle(data: dict) -> tuple[dict, list[str]]:
     return kept, removed
 
 
+HIDING_METADATA = {"transient", "jupyter", "tags", "hide_input", "collapsed", "scrolled"}
+
+
+def clean_output_metadata(metadata) -> tuple[dict, bool]:
+    """Only the image sizes and alt text nbconvert uses, with their types checked: its templates
+    write `width={{ width }}` without quotes, so a string there adds attributes (onerror=...)."""
+    kept, dropped = {}, False
+    for key, value in (metadata.items() if isinstance(metadata, dict) else []):
+        if key in IMAGES and isinstance(value, dict):
+            size = {k: v for k, v in value.items()
+                    if (k in ("width", "height") and type(v) is int and 0 < v < 100_000)
+                    or (k == "unconfined" and type(v) is bool) or (k == "alt" and isinstance(v, str))}
+            dropped |= size != value
+            if size:
+                kept[key] = size
+        # anything else (matplotlib's "needs_background", ...) is dropped silently: nbconvert's
+        # HTML uses none of it
+    return kept, dropped
+
+
 def clean_notebook(nb) -> list[str]:
     """Sanitise `nb` in place; return one line per kind of thing that was cleaned or removed."""
     found: set[str] = set()
@@ -106,6 +126,17 @@ def clean_notebook(nb) -> list[str]:
                     output["data"], removed = clean_bundle(output["data"])
                     if removed:
                         found.add("output types removed: " + ", ".join(sorted(removed)))
+                if "metadata" in output:
+                    output["metadata"], dropped = clean_output_metadata(output["metadata"])
+                    if dropped:
+                        found.add("image output metadata removed (it could add HTML attributes)")
+        # a cell's metadata steers how it is shown: `transient.remove_source`, `jupyter.source_hidden`
+        # or a `remove-input` tag would hide the student's code from feedback and the formgrader.
+        # Only nbgrader's own entry is kept (grading.repair has restored it from the gradebook).
+        hiding = sorted(key for key in cell.get("metadata", {}) if key in HIDING_METADATA)
+        if hiding:
+            found.add("cell metadata that hides code or outputs removed: " + ", ".join(hiding))
+        cell.metadata = {k: v for k, v in cell.get("metadata", {}).items() if k == "nbgrader"}
     for key in ("title", "widgets"):
         nb.metadata.pop(key, None)
     return sorted(found)

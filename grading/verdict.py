@@ -14,6 +14,7 @@ This module is pure: it never talks to a kernel, so it is unit-tested with fake 
 from __future__ import annotations
 
 import ast
+import re
 import dataclasses
 
 from nbformat.notebooknode import NotebookNode
@@ -48,6 +49,9 @@ def probe_request(expression: str) -> dict:
             "user_expressions": {PROBE_NAME: call}}
 
 
+_ONE_STRING_LITERAL = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+
+
 def read_probe_reply(reply: dict | None):
     """The probed value from an execute_reply (plain data, Raised, Opaque) or a ProbeFailure."""
     if not isinstance(reply, dict):
@@ -64,6 +68,10 @@ def read_probe_reply(reply: dict | None):
     text = data.get("text/plain") if isinstance(data, dict) else None
     if not isinstance(text, str) or len(text) > MAX_REPLY_CHARS:
         return ProbeFailure("the kernel's answer is missing or too large")
+    # the probe's answer is the repr of ONE str; anything else (a 2 MB list literal costs
+    # literal_eval about 1 GB) is refused by a linear-time match before any parsing
+    if not _ONE_STRING_LITERAL.fullmatch(text):
+        return ProbeFailure("the kernel's answer is not probe data (not a single string)")
     try:
         json_text = ast.literal_eval(text)
         if not isinstance(json_text, str):

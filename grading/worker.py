@@ -181,7 +181,14 @@ def grade_student(course_dir: Path, assignment: str, student: str, slot: int,
     problems = {}
     for name in notebooks:
         path = submitted / f"{name}.ipynb"
-        problem = "no such notebook was submitted" if not path.exists() else check_notebook(path)
+        if path.is_symlink():  # it would grade the file it points at (a classmate's, the source)
+            problem = "the submitted notebook is a symlink; only a regular file is graded"
+        elif not path.exists():
+            problem = "no such notebook was submitted"
+        elif not path.resolve().is_relative_to(submitted.resolve()) or not path.is_file():
+            problem = "the submitted notebook is not a regular file inside the submission"
+        else:
+            problem = check_notebook(path)
         if problem:
             problems[name] = problem
     changes: list[str] = []

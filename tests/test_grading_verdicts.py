@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import importlib
 import json
 import os
 import subprocess
@@ -257,6 +258,81 @@ def test_reserved_functions_raise_in_the_kernels_copy(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "True" in run.stdout and "RAISED lstm_course.stability.spread is not available" in run.stdout
     assert copy.is_dir()
+
+
+def test_the_kernels_copy_holds_no_reference_code_for_any_assignment(tmp_path):
+    """Reading a reserved module's file and executing it must not give the reference back."""
+    import ast
+    import lstm_course
+    from lstm_course import own_work
+
+    real = Path(lstm_course.__file__).resolve().parent
+    for assignment, reserved in own_work.RESERVED.items():
+        copy = course_copy.build(reserved, tmp_path / assignment / "lstm_course")
+        for module, names in reserved.items():
+            text = course_copy._module_file(copy, module).read_text()
+            tree = ast.parse(text)
+            defined = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            for name in names:
+                if name in defined:  # its body is one raise (after the docstring, if any)
+                    body = [b for b in defined[name].body
+                            if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+                    assert len(body) == 1 and isinstance(body[0], ast.Raise), (module, name)
+                else:  # a re-export: the function it names must be reserved where it is defined
+                    origin = getattr(importlib.import_module(module), name)
+                    assert origin.__name__ in reserved.get(origin.__module__, []), (module, name)
+        # no other function of the copy still holds a reserved function's code
+        gone = set()
+        for module, names in reserved.items():
+            source = course_copy._module_file(real, module).read_text()
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.FunctionDef) and node.name in names and len(node.body) > 1:
+                    gone.add(ast.dump(ast.Module(body=node.body[1:], type_ignores=[])))
+        for path in copy.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.FunctionDef) and len(node.body) > 1:
+                    assert ast.dump(ast.Module(body=node.body[1:], type_ignores=[])) not in gone, (path, node.name)
+
+
+def test_without_bodies_keeps_signature_docstring_and_decorators():
+    source = ('import functools\n\n@functools.lru_cache\ndef f(a, b=2, *, c):\n    """Doc."""\n'
+              '    x = a + b\n    return x * c\n\n\ndef g():\n    return 1\n')
+    out = course_copy.without_bodies(source, ["f"], "m")
+    assert '@functools.lru_cache\ndef f(a, b=2, *, c):\n    """Doc."""\n    raise RuntimeError(' in out
+    assert "a + b" not in out and "def g():\n    return 1" in out
+    namespace = {}
+    exec(out, namespace)
+    with pytest.raises(RuntimeError, match="m.f is not available while grading"):
+        namespace["f"](1, c=3)
+
+
+def test_probe_reply_that_is_not_one_string_is_refused_before_parsing():
+    bomb = "[" + "1," * 999_998 + "1]"  # literal_eval of this costs about 1 GB
+    for text in (bomb, "'a' + 'b'", "'a'\n'b'", "('a')", "b'abc'", "f'{x}'"):
+        failure = verdict.read_probe_reply(reply(text))
+        assert isinstance(failure, verdict.ProbeFailure) and "not a single string" in failure.reason, text
+    assert verdict.read_probe_reply(answer([1.5, "it's \"quoted\"\n"])) == [1.5, "it's \"quoted\"\n"]
+
+
+def test_output_and_cell_metadata_cannot_add_html_or_hide_code():
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("def mean(v): return _ref(v)", metadata={
+        "nbgrader": {"grade_id": "answer_mean"}, "transient": {"remove_source": True},
+        "jupyter": {"source_hidden": True}, "tags": ["remove-input"]})
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "AAAA", "text/plain": "img"},
+                    metadata={"image/png": {"width": "1 onerror=window.__xss=1", "height": 40, "alt": "a plot"},
+                              "image/jpeg": {"height": "2 onmouseover=x"}, "needs_background": "light"})]
+    nb.cells.append(cell)
+    found = sanitize.clean_notebook(nb)
+    assert cell.metadata == {"nbgrader": {"grade_id": "answer_mean"}}
+    assert cell.outputs[0]["metadata"] == {"image/png": {"height": 40, "alt": "a plot"}}
+    assert any("hides code" in line for line in found) and any("image output metadata" in line for line in found)
+    from nbconvert import HTMLExporter
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "window.__xss" not in html and "onmouseover=x" not in html
+    assert "_ref" in html  # the code is shown (highlighting splits it into spans)
+    assert 'height="40"' in html
 
 
 def test_environment_passes_by_exact_name_only(monkeypatch):

@@ -67,6 +67,11 @@ EVIDENCE = {
     "wrong_format_version": "format version 5",
     "huge_output": "truncated",
     "symlink_escape": "is a symlink",
+    "notebook_symlink_source": "the submitted notebook is a symlink",
+    "notebook_symlink_classmate": "the submitted notebook is a symlink",
+    "probe_reply_bomb": "not a single string",
+    "xss_image_size": "image output metadata removed",
+    "hide_source": "hides code or outputs removed",
     "delete_test_cell": "was deleted",
     "strip_test_metadata": "was deleted",
     "edit_test_cell": "was edited",
@@ -288,6 +293,27 @@ def test_student_html_is_sanitised_before_feedback_and_formgrader(graded):
     for payload in ("<script", "onerror", "javascript:", "<iframe", "<svg", "svg+xml\": "):
         assert payload not in shown.lower(), payload
     assert "Notes" in shown  # the student's Markdown is still there, as clean HTML
+
+
+@needs_sandbox
+def test_a_symlinked_notebook_is_never_read_through(graded):
+    """Neither the instructor's source (solutions) nor a classmate's work is graded or copied."""
+    course = graded["course"]
+    for name in ("notebook_symlink_source", "notebook_symlink_classmate"):
+        nb = graded["outcome"]["results"][name]["notebooks"][generate.ASSIGNMENT]
+        assert nb["status"] == "not gradable" and "symlink" in nb["reason"], nb
+        autograded = course / "autograded" / name / generate.ASSIGNMENT / f"{generate.ASSIGNMENT}.ipynb"
+        assert not autograded.exists() or "BEGIN SOLUTION" not in autograded.read_text()
+
+
+@needs_sandbox
+def test_code_stays_visible_and_image_sizes_stay_numbers(graded):
+    course = graded["course"]
+    hidden = _autograded(course, "hide_source")
+    for cell in hidden["cells"]:
+        assert set(cell.get("metadata", {})) <= {"nbgrader"}, cell["metadata"]
+    image = json.dumps(_autograded(course, "xss_image_size"))
+    assert "window.__xss" not in image and "onmouseover" not in image
 
 
 @needs_sandbox

@@ -33,6 +33,9 @@ HIDDEN_MARK = "add(-7, 7)"  # a hidden test's expression: it must never reach st
 # formulas, HTML); each holds a correct submission that must never be graded or touch anyone else
 BAD_IDS = ["*", "own_modul?", "-h", "new\nline", "=1+1", "<img src=x onerror=alert(1)>", "a b", "[ab]"]
 RESERVED = {ASSIGNMENT: {"lstm_course.stability": ["spread"]}}
+# submissions whose notebook is a symlink (relative to submitted/<student>/<assignment>/)
+NOTEBOOK_LINKS = {"notebook_symlink_source": f"../../../source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                  "notebook_symlink_classmate": f"../../correct/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"}
 
 ANSWERS = {
     "answer_add": "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n",
@@ -476,6 +479,30 @@ def cases(paths: dict) -> list[Case]:
         Case("xss", "correct; script payloads in Markdown, raw cells, HTML/JS/SVG/Markdown outputs "
              "and an attachment", FULL, extra_cells=[("answer_add", XSS_CODE)],
              mutate=_add_xss_cells),
+        Case("xss_image_size", "correct; an image output whose width and height metadata carry "
+             "event handlers (nbconvert writes them unquoted)", FULL, extra_cells=[("answer_add",
+                 "from IPython.display import display\n"
+                 "display({'image/png': 'AAAA', 'text/plain': 'img'}, raw=True, metadata={'image/png': "
+                 "{'width': '1 onerror=window.__xss=1', 'height': '1 onmouseover=window.__xss=2'}})\n")]),
+        Case("hide_source", "correct, but the answer cells carry metadata that hides their code "
+             "from feedback and the formgrader (transient.remove_source, source_hidden, a tag)", FULL,
+             mutate=lambda nb: [nb["cells"][_find(nb, g)]["metadata"].update(
+                 {"transient": {"remove_source": True}, "jupyter": {"source_hidden": True},
+                  "tags": ["remove-input"]}) for g in ANSWERS]),
+        Case("notebook_symlink_source", "no work: the notebook is a symlink to the instructor's source "
+             "(which holds the solutions); not gradable, nothing read through it", ZERO),
+        Case("notebook_symlink_classmate", "no work: the notebook is a symlink to a classmate's "
+             "submission; not gradable", ZERO),
+        Case("probe_reply_bomb", "answers every probe with a 2 MB Python list literal (parsing it "
+             "would cost the grader about 1 GB): every test fails, the grader stays small", ZERO,
+             extra_cells=[("answer_add",
+                 "_bomb = '[' + '1,' * 999_998 + '1]'\n"
+                 "get_ipython().display_formatter.formatters['text/plain'].for_type("
+                 "str, lambda obj, p, cycle: p.text(_bomb))\n")]),
+        Case("helper_module_named_like_a_folder", "correct; add comes from the student's own tools.py "
+             "(the grader's repository has a tools/ folder; the kernel does not)", FULL,
+             answers={"answer_add": "from tools import add\n"},
+             files={"tools.py": "def add(a, b):\n    return a + b\n"}),
         # --- own work -----------------------------------------------------------------------------
         Case("reserved_import", "mean written with the reserved lstm_course.stability.spread "
              "imported: that part scores 0, the reason is reported", {**FULL, "test_mean": 0.0},
@@ -595,6 +622,11 @@ def build_course(course_dir: Path, port: int, only: list[str] | None = None) -> 
             link = target / "gradebook_link.db"
             if not link.is_symlink():
                 link.symlink_to(paths["gradebook"])
+        if case.name in NOTEBOOK_LINKS:  # relative, as a git checkout or `tar x` keeps them
+            link = target / f"{ASSIGNMENT}.ipynb"
+            if not link.is_symlink():
+                link.symlink_to(NOTEBOOK_LINKS[case.name])
+            continue
         for name, text in case.files.items():
             (target / name).write_text(text)
         if case.raw is not None:
