@@ -29,6 +29,7 @@ import ast
 import importlib.machinery
 import importlib.util
 import json
+import re
 import os
 import shutil
 import signal
@@ -49,7 +50,7 @@ from traitlets import Bool, Dict, Integer, Unicode
 
 from lstm_course.expectations import AuthoringError
 
-from . import course_copy, guard, sandbox, sanitize, verdict
+from . import course_copy, guard, repair, sandbox, sanitize, verdict
 from .kernel import SandboxedKernelManager
 
 # Set by grading.worker: the gradebook lock is released while a kernel runs, so the other worker
@@ -164,9 +165,10 @@ class SandboxedExecute(Execute):
                   "cells": [], "events": [], "guard_findings": []}
         self._record = record
         self._specs = self._test_specs(nb, resources, record)
-        self._own_work = self._own_work_findings(nb, resources["nbgrader"]["assignment"], record)
-        self._skipped = self._skipped_cells(nb, resources, record)
         workdir = resources.get("metadata", {}).get("path") or "."
+        self._own_work = self._own_work_findings(nb, resources["nbgrader"]["assignment"], record,
+                                                 Path(workdir), self._release_parts(resources))
+        self._skipped = self._skipped_cells(nb, resources, record)
         parent = Path(self.scratch_parent or sandbox.SCRATCH_PARENT)
         parent.mkdir(mode=0o711, exist_ok=True)
         info = os.lstat(parent)
@@ -353,27 +355,78 @@ class SandboxedExecute(Execute):
         cell.outputs = [note, *kept]
         cell.execution_count = None
 
-    def _own_work_findings(self, nb, assignment: str, record) -> dict:
-        """{test grade_id: reason} for the test cells of a part whose answer cell uses a reserved
-        function (the test cells between that answer cell and the next one)."""
+    def _release_parts(self, resources) -> dict:
+        """{answer grade_id: [test grade_ids]}: the test cells after each answer cell up to the next
+        one, in the RELEASE's order (the gradebook's), whatever order the student left them in."""
+        nbg = resources["nbgrader"]
+        try:
+            with Gradebook(nbg["db_url"]) as gb:
+                cells = repair.released_cells(gb, nbg["notebook"], nbg["assignment"])
+        except MissingEntry:
+            return {}
+        parts, current = {}, None
+        for cell in cells:
+            if cell.solution and cell.cell_type == "code":
+                current = parts.setdefault(cell.name, [])
+            elif cell.grade and not cell.solution and current is not None:
+                current.append(cell.name)
+        return parts
+
+    def _own_work_findings(self, nb, assignment: str, record, workdir: Path | None = None,
+                           parts: dict | None = None) -> dict:
+        """{test grade_id: reason} for the parts that use a reserved function: an answer cell's
+        part from the release's order (moving cells changes nothing); a cell the student added,
+        the part it sits in; and, wherever the use is (a submitted .py file too), every test cell
+        whose expressions call the reserved function used."""
         reserved = self._reserved(assignment)
         if not reserved:
             return {}
         from lstm_course import own_work  # noqa: PLC0415
 
+        tests = {cell.metadata.nbgrader["grade_id"]: " ".join(s["expression"] for s in
+                                                             self._specs.get(cell.metadata.nbgrader["grade_id"], []))
+                 for cell in nb.cells if cell.cell_type == "code" and _is_test_cell(cell)}
+        names = {name for functions in reserved.values() for name in functions}
+
+        def by_name(findings, reason):
+            used = {n for n in names for f in findings if re.search(rf"\b{re.escape(n)}\b", f)}
+            for grade_id, expressions in tests.items():
+                if any(re.search(rf"\b{re.escape(n)}\s*\(", expressions) for n in used):
+                    flagged.setdefault(grade_id, reason)
+
         flagged, current = {}, None
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
-            if utils.is_solution(cell):
-                findings = own_work.find_reserved_uses(cell.source, reserved)
-                answer_id = cell.metadata.nbgrader.get("grade_id", "?")
-                current = (f"answer cell {answer_id} uses what this assignment asks you to write: "
-                           + "; ".join(findings)) if findings else None
-                if findings:
-                    record["events"].append(f"own work: {current}")
-            elif _is_test_cell(cell) and current is not None:
-                flagged[cell.metadata.nbgrader["grade_id"]] = current
+            nbg = cell.metadata.get("nbgrader", {})
+            if _is_test_cell(cell):
+                if current is not None:
+                    flagged.setdefault(cell.metadata.nbgrader["grade_id"], current)
+                continue
+            answer = utils.is_solution(cell)
+            if not answer and nbg.get("grade_id"):
+                continue  # a given cell: the author's code (restored from the gradebook)
+            findings = own_work.find_reserved_uses(cell.source, reserved)
+            where = (f"answer cell {nbg.get('grade_id', '?')}" if answer
+                     else "a cell you added")
+            reason = (f"{where} uses what this assignment asks you to write: "
+                      + "; ".join(findings)) if findings else None
+            if findings:
+                record["events"].append(f"own work: {reason}")
+                by_name(findings, reason)
+                for grade_id in (parts or {}).get(nbg.get("grade_id"), []) if answer else []:
+                    flagged.setdefault(grade_id, reason)
+            if answer or findings:
+                current = reason if answer or current is None else current
+        for path in sorted(workdir.rglob("*.py")) if workdir is not None and workdir.is_dir() else []:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > 1_000_000:
+                continue
+            findings = own_work.find_reserved_uses(path.read_text(errors="replace"), reserved)
+            if findings:
+                reason = (f"your file {path.relative_to(workdir)} uses what this assignment asks you "
+                          "to write: " + "; ".join(findings))
+                record["events"].append(f"own work: {reason}")
+                by_name(findings, reason)
         return flagged
 
     def _copy_student_files(self, src: Path, dest: Path, record) -> list[str]:

@@ -41,7 +41,8 @@ RESERVED: dict[str, dict[str, list[str]]] = {
 # Calls whose first argument names a module to load: a reserved module reached this way is flagged.
 _DYNAMIC_IMPORTERS = {"importlib.import_module", "__import__", "runpy.run_module", "runpy.run_path",
                       "importlib.util.find_spec", "importlib.reload", "import_module"}
-_CODE_RUNNERS = {"exec", "eval", "compile"}
+_CODE_RUNNERS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile",
+                 "__builtins__.exec", "__builtins__.eval", "__builtins__.compile"}
 
 
 def reserved_for(assignment: str) -> dict[str, list[str]]:
@@ -51,6 +52,19 @@ def reserved_for(assignment: str) -> dict[str, list[str]]:
     return RESERVED[assignment]
 
 
+def _as_python(source: str) -> str:
+    """A cell as IPython runs it: magics (`%time ...`) and shell escapes turned into Python, so a
+    magic line cannot hide an import below it from the check."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager  # noqa: PLC0415
+    except ImportError:
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - an untransformable cell is checked as it is
+        return source
+
+
 def find_reserved_uses(source: str, reserved: dict) -> list[str]:
     """Readable findings, one per use of a reserved function in `source` (empty list: own work).
 
@@ -58,7 +72,7 @@ def find_reserved_uses(source: str, reserved: dict) -> list[str]:
     Source that does not parse is returned as no finding (the cell fails on its own when run).
     """
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(_as_python(source))
     except SyntaxError:
         return []
     finder = _Finder({module: set(names) for module, names in reserved.items()})

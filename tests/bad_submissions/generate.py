@@ -513,6 +513,22 @@ def cases(paths: dict) -> list[Case]:
              answers={"answer_mean": "import importlib\n"
                       "_s = getattr(importlib.import_module('lstm_course.stability'), 'spread')\n"
                       "def mean(values):\n    return float(np.mean(values))\n"}),
+        Case("reserved_answer_moved", "mean's answer cell imports the reserved spread and is moved "
+             "above the add part: the part is found from the release's order, not the cell's place",
+             {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": "from lstm_course.stability import spread\n"
+                      "def mean(values):\n    return float(np.mean(values))\n"},
+             mutate=lambda nb: nb["cells"].insert(_find(nb, "answer_add"),
+                                                  nb["cells"].pop(_find(nb, "answer_mean")))),
+        Case("reserved_in_own_module", "add comes from the student's helpers.py, which imports the "
+             "reserved spread: the part whose tests call it is not affected, but the use is reported",
+             FULL, answers={"answer_add": "from helpers import add\n"},
+             files={"helpers.py": "from lstm_course.stability import spread\n"
+                                  "def add(a, b):\n    return a + b\n"}),
+        Case("reserved_behind_magic", "a line magic above the reserved import in mean's answer cell",
+             {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": "%time _warm = 1\nfrom lstm_course.stability import spread\n"
+                      "def mean(values):\n    return float(np.mean(values))\n"}),
         # --- honest but unusual code: never loses a point ------------------------------------------
         Case("dataclass", "correct; mean built on a dataclass (which defines __eq__)", FULL,
              answers={"answer_mean": "from dataclasses import dataclass\n@dataclass(order=True)\n"
