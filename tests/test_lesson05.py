@@ -11,6 +11,9 @@ def test_other_seeds_and_lengths_run_to_the_end_and_every_check_passes():
     assert "2 seeds [1, 2]" in out and "lengths [30, 60] x 5 timed steps" in out  # the overrides took effect
     assert "ms per step, median [IQR] of 5" in out
     assert "* Time per step at length 60:" in out  # the recap follows the chosen lengths
+    # every RNN-vs-LSTM verdict names the word-vector scale it was measured at, and Keras' default is measured too
+    assert "With word vectors std 1 the LSTM keeps" in out and "With word vectors Keras default the LSTM keeps" in out
+    assert "PASS: with word vectors std 1: more of the gradient reaches 40 words back" in out
 
 
 def test_clipping_switched_off_makes_the_clipping_check_fail():
@@ -28,3 +31,5 @@ def test_a_bad_parameter_gives_a_clear_message():
 
     with pytest.raises(CellExecutionError, match="TIMING_REPEATS must be an integer >= 5"):
         execute(LESSON, overrides={"TIMING_REPEATS": 2}, stop_after="parameter-check")
+    with pytest.raises(CellExecutionError, match="INPUT_SCALE must be None"):
+        execute(LESSON, overrides={"INPUT_SCALE": -1.0}, stop_after="parameter-check")
