@@ -2,7 +2,7 @@
 from notebook_runner import ROOT, assert_clean_run, execute, self_check_lines
 
 LESSON = ROOT / "lessons" / "02_inside_the_lstm.ipynb"
-EXPECTED_PASSES = 19  # every check of the lesson, each printed once
+EXPECTED_PASSES = 20  # every check of the lesson, each printed once (exercise 1 included)
 
 
 def test_lesson_runs_to_the_end_with_other_parameters():
@@ -10,6 +10,7 @@ def test_lesson_runs_to_the_end_with_other_parameters():
                                     "UNITS": 4, "SEED": 0, "DISTANCE": 20})
     out = assert_clean_run(nb, EXPECTED_PASSES)
     assert "training LSTM(4) on the cue task" in out and "loved" in out
+    assert "Exercise 1: input gate 0.5 at 'amazing' -> final cell state +0.40" in out  # the answer, computed
 
 
 def test_swapped_forget_and_input_blocks_fail_the_keras_comparison():
