@@ -48,6 +48,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Integer, Unicode
 
+from lstm_course import own_work
 from lstm_course.expectations import AuthoringError
 
 from . import course_copy, guard, repair, sandbox, sanitize, verdict
@@ -125,6 +126,58 @@ def _via_symlink(root: Path, rel: Path) -> bool:
         if current.is_symlink():
             return True
     return False
+
+
+def names_computed(source: str) -> set[str]:
+    """Names a cell binds or changes at the top: assignments, loop targets, and the objects it
+    stores into (`histories["lstm"] = ...`, `x.attr = ...`) or calls a method of (`x.append`)."""
+    try:
+        tree = ast.parse(own_work._as_python(source))
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.add(node.id)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            base = node.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                found.add(base.id)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name)):
+            found.add(node.func.value.id)
+    return found - names_imported(source)
+
+
+def names_imported(source: str) -> set[str]:
+    """Names a cell binds by importing (np, keras ...): calling their methods changes no result."""
+    try:
+        tree = ast.parse(own_work._as_python(source))
+    except SyntaxError:
+        return set()
+    return {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+
+
+def names_read(source: str) -> set[str]:
+    """Global names a cell reads (at the top, or free in its functions) that it does not bind."""
+    import symtable  # noqa: PLC0415
+
+    try:
+        table = symtable.symtable(own_work._as_python(source), "<cell>", "exec")
+    except SyntaxError:
+        return set()
+    bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    read = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    pending = list(table.get_children())
+    while pending:
+        child = pending.pop()
+        pending.extend(child.get_children())
+        read |= {s.get_name() for s in child.get_symbols()
+                 if s.is_referenced() and (s.is_global() or s.is_free()) and not s.is_local()}
+    return read - bound
 
 
 class SandboxedExecute(Execute):
@@ -305,7 +358,7 @@ class SandboxedExecute(Execute):
         """{grade_id: the student's submitted outputs} of the cells not to run: locked cells whose
         gradebook source (the author's, never the student's) starts with SKIP_MARKER."""
         nbg = resources["nbgrader"]
-        marked = set()
+        marked, computed = set(), set()
         with Gradebook(nbg["db_url"]) as gb:
             for cell in nb.cells:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -317,8 +370,22 @@ class SandboxedExecute(Execute):
                     continue
                 if source.locked and source.source.lstrip().startswith(SKIP_MARKER):
                     marked.add(grade_id)
+                    computed |= names_computed(source.source)
         if not marked:
             return {}
+        computed -= {name for cell in nb.cells if cell.cell_type == "code" for name in names_imported(cell.source)}
+        # an honest cell may read what a marked cell computes (print(histories["lstm"]) in an answer
+        # cell): then skipping would break it, so this submission runs every cell
+        for cell in nb.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if cell.cell_type != "code" or _is_test_cell(cell) or (grade_id and not utils.is_solution(cell)):
+                continue
+            needed = sorted(names_read(cell.source) & computed)
+            if needed:
+                where = f"answer cell {grade_id}" if grade_id else "a cell you added"
+                record["events"].append(f"the cells marked '{SKIP_MARKER}' were run, because {where} "
+                                        f"uses {', '.join(needed)}, which they compute")
+                return {}
         submitted = {}
         path = Path(self.submitted_dir) / f"{nbg['notebook']}.ipynb" if self.submitted_dir else None
         try:  # the outputs the student saw; the notebook was size-checked before grading started

@@ -99,10 +99,20 @@ def a2_graded(tmp_path_factory):
     import benchmark_grading
     from grading.execute import SKIP_MARKER
 
-    course = benchmark_grading.build_course(tmp_path_factory.mktemp("a2"), A2, 2)
+    course = benchmark_grading.build_course(tmp_path_factory.mktemp("a2"), A2, 3)
     submitted = course / "submitted"
     (submitted / "student00").rename(submitted / "outputs")
     (submitted / "student01").rename(submitted / "tampered")
+    (submitted / "student02").rename(submitted / "reads_training")
+    # an honest habit: checking one's loss_spike on Part B's own runs, inside the Part C answer cell
+    path = submitted / "reads_training" / A2 / f"{A2}.ipynb"
+    nb = json.loads(path.read_text())
+    answer = _cells(nb)["a2_measures_answer"]
+    answer["source"] = "".join(answer["source"]).replace(
+        "def epochs_at_chance", "print('largest LSTM loss spike over my seeds:', "
+        "max(loss_spike(h['loss']) for h in histories['lstm']))\n\n\ndef epochs_at_chance", 1)
+    assert "histories['lstm']" in answer["source"]
+    path.write_text(json.dumps(nb))
     path = submitted / "outputs" / A2 / f"{A2}.ipynb"
     nb = json.loads(path.read_text())
     _cells(nb)["a2_train_lstm"]["outputs"] = [
@@ -138,6 +148,20 @@ def test_marked_cells_are_not_run_and_every_autograded_point_is_kept(a2_graded, 
     for grade_id in SKIPPED:
         first = _autograded_cells(course, student)[grade_id]["outputs"][0]
         assert "".join(first["text"]).startswith("[not re-run by the autograder")
+
+
+def test_an_answer_that_reads_a_marked_cells_result_makes_the_marked_cells_run(a2_graded):
+    """Skipping is an optimisation: it must never cost an honest student a point."""
+    course, results = a2_graded
+    result = results["reads_training"]
+    auto = {k: c for k, c in result["notebooks"][A2]["cells"].items() if c["auto"]}
+    assert auto and all(c["status"] == "passed" for c in auto.values()), auto
+    record = result["notebooks"][A2]["record"]
+    assert not any(c["outcome"].startswith("skipped") for c in record["cells"])
+    assert any("were run, because answer cell a2_measures_answer uses histories" in e
+               for e in record["events"]), record["events"]
+    shown = json.dumps(_autograded_cells(course, "reads_training")["a2_measures_answer"]["outputs"])
+    assert "largest LSTM loss spike over my seeds" in shown
 
 
 def test_a_skipped_cell_shows_the_students_outputs_sanitised_and_bounded(a2_graded):

@@ -335,6 +335,20 @@ def test_output_and_cell_metadata_cannot_add_html_or_hide_code():
     assert 'height="40"' in html
 
 
+def test_what_a_marked_cell_computes_and_what_a_students_cell_reads():
+    from grading.execute import names_computed, names_read
+    marked = ('histories["lstm"], trained["lstm"] = train_over_seeds("lstm")\n'
+              "for seed, history in zip(SEEDS, histories['lstm']):\n    print(np.round(history['loss'], 2))\n"
+              "log.append(1)\nimport numpy as np\n")
+    assert names_computed(marked) == {"histories", "trained", "seed", "history", "log"}
+    # read at the top, or free inside a function; parameters and the cell's own names are not
+    assert names_read("print(max(h['loss'] for h in histories['lstm']))") >= {"histories"}
+    assert "histories" in names_read("def f():\n    return trained['lstm']\nx = histories")
+    assert names_read("def summarise(histories):\n    return histories") & {"histories"} == set()
+    assert "seed" not in names_read("for seed in range(3):\n    print(seed)")
+    assert names_read("%time x = 1\ny = trained") >= {"trained"}
+
+
 def test_environment_passes_by_exact_name_only(monkeypatch):
     monkeypatch.setenv("TF_API_TOKEN", "secret")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
