@@ -4,7 +4,9 @@
 a short run's training steps. `fresh_model_per_seed` keeps ONE compiled model and, for each seed,
 resets it to exactly the weights and optimizer state that building it anew under that seed gives.
 """
-from .env import set_seed
+import gc
+
+from .env import _trim_c_heap, set_seed
 
 
 def fresh_model_per_seed(build, seeds):
@@ -19,6 +21,9 @@ def fresh_model_per_seed(build, seeds):
         raise ValueError("seeds must hold at least one seed")
     model, optimizer_start = None, None
     for seed in seeds:
+        if model is not None:  # the previous seed's run is over: hand its freed memory back first
+            gc.collect()
+            _trim_c_heap()
         set_seed(seed)
         fresh = build()
         if model is None:

@@ -103,3 +103,14 @@ def test_a_cell_ending_in_a_check_shows_only_its_pass_line():
     assert nb.cells[0].outputs == [{"output_type": "stream", "name": "stdout",
                                     "text": "PASS: shown once\nPASS: shown once\n"}]  # no "True" under it
     assert nb.cells[1].outputs[0]["data"]["text/plain"] == "True"  # the result still says it passed
+
+
+def test_free_memory_drops_traced_functions_but_keeps_weights_and_predictions():
+    model = build_sequence_classifier("lstm", vocab_size=20, seq_len=5, embed_dim=4, units=3)
+    x, y = np.arange(20, dtype="int32").reshape(4, 5) % 20, np.array([0, 1, 0, 1], dtype="float32")
+    model.fit(x, y, epochs=1, verbose=0)
+    before = model.predict(x, verbose=0)
+    env.free_memory(model)
+    assert model.train_function is None and model.test_function is None and model.predict_function is None
+    np.testing.assert_array_equal(model.predict(x, verbose=0), before)  # traced again on demand
+    env.free_memory()  # no model: only collects garbage and trims the C heap
