@@ -128,6 +128,20 @@ def _via_symlink(root: Path, rel: Path) -> bool:
     return False
 
 
+# What the grader parses of a student's code, bounded: parsing costs the grader (outside the
+# sandbox) about 500 bytes of memory per byte of source, and the gradebook lock is held meanwhile.
+MAX_CHECKED_CHARS = 100_000  # one cell; an honest answer cell is a few KB
+MAX_CHECKED_PY_BYTES = 1_000_000  # all submitted .py files together
+
+
+def _checked_uses(source: str, reserved: dict) -> list[str]:
+    """own_work.find_reserved_uses, or a finding when the source is too large to check."""
+    if len(source) > MAX_CHECKED_CHARS:
+        return [f"{len(source) >> 10} KB of code, over the {MAX_CHECKED_CHARS // 1000} KB the grader "
+                "checks for own work"]
+    return own_work.find_reserved_uses(source, reserved)
+
+
 def names_computed(source: str) -> set[str]:
     """Names a cell binds or changes at the top: assignments, loop targets, and the objects it
     stores into (`histories["lstm"] = ...`, `x.attr = ...`) or calls a method of (`x.append`)."""
@@ -292,7 +306,8 @@ class SandboxedExecute(Execute):
             if self._spec is not None and self._spec.kind == "pod":
                 # no pid namespace or private /tmp: end and delete whatever the uid left behind
                 record["pod_cleanup"] = {"processes_killed": sandbox.kill_uid(uid),
-                                         "files_removed": sandbox.remove_files_of(uid)}
+                                         "files_removed": sandbox.remove_files_of(uid),
+                                         "ipc_objects_removed": sandbox.remove_ipc_of(uid)}
             if mounted:
                 sandbox.unmount_scratch(scratch)
             shutil.rmtree(base, ignore_errors=True)
@@ -380,7 +395,8 @@ class SandboxedExecute(Execute):
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if cell.cell_type != "code" or _is_test_cell(cell) or (grade_id and not utils.is_solution(cell)):
                 continue
-            needed = sorted(names_read(cell.source) & computed)
+            needed = (sorted(names_read(cell.source) & computed) if len(cell.source) <= MAX_CHECKED_CHARS
+                      else ["(a cell too large to analyse)"])
             if needed:
                 where = f"answer cell {grade_id}" if grade_id else "a cell you added"
                 record["events"].append(f"the cells marked '{SKIP_MARKER}' were run, because {where} "
@@ -473,7 +489,7 @@ class SandboxedExecute(Execute):
             answer = utils.is_solution(cell)
             if not answer and nbg.get("grade_id"):
                 continue  # a given cell: the author's code (restored from the gradebook)
-            findings = own_work.find_reserved_uses(cell.source, reserved)
+            findings = _checked_uses(cell.source, reserved)
             where = (f"answer cell {nbg.get('grade_id', '?')}" if answer
                      else "a cell you added")
             reason = (f"{where} uses what this assignment asks you to write: "
@@ -485,15 +501,24 @@ class SandboxedExecute(Execute):
                     flagged.setdefault(grade_id, reason)
             if answer or findings:
                 current = reason if answer or current is None else current
+        budget = MAX_CHECKED_PY_BYTES
         for path in sorted(workdir.rglob("*.py")) if workdir is not None and workdir.is_dir() else []:
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > 1_000_000:
+            if path.is_symlink() or not path.is_file():
                 continue
-            findings = own_work.find_reserved_uses(path.read_text(errors="replace"), reserved)
+            budget -= path.stat().st_size
+            if budget < 0:
+                findings = [f"more than {MAX_CHECKED_PY_BYTES >> 10} KB of .py files: the rest "
+                            "cannot be checked for own work"]
+            else:
+                findings = _checked_uses(path.read_text(errors="replace"), reserved)
             if findings:
                 reason = (f"your file {path.relative_to(workdir)} uses what this assignment asks you "
                           "to write: " + "; ".join(findings))
                 record["events"].append(f"own work: {reason}")
                 by_name(findings, reason)
+                if budget < 0:
+                    flagged.update({grade_id: reason for grade_id in tests})
+                    break
         return flagged
 
     def _copy_student_files(self, src: Path, dest: Path, record) -> list[str]:

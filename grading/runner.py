@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import queue
 import shutil
 import signal
@@ -35,6 +36,25 @@ def fingerprint(directory: Path) -> str:
             digest.update(str(path.relative_to(directory)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+# pod mode: where to look for readable copies of the hidden tests (the whole pod's file system)
+POD_SCAN_ROOTS = ("/",)
+
+
+def hidden_test_lines(source: str) -> list[str]:
+    """The lines of a test cell's hidden region, as they appear in a gradebook (raw) and in a
+    notebook file (JSON-escaped): a file holding one of them holds the hidden tests."""
+    lines, hidden = [], False
+    for line in source.splitlines():
+        text = line.strip()
+        if text.startswith("### BEGIN HIDDEN TESTS"):
+            hidden = True
+        elif text.startswith("### END HIDDEN TESTS"):
+            hidden = False
+        elif hidden and len(text) >= 15:
+            lines += [text, json.dumps(text)[1:-1]]
+    return list(dict.fromkeys(lines))
 
 
 class Batch:
@@ -106,24 +126,30 @@ class Batch:
         from .worker import load_config  # noqa: PLC0415
 
         coursedir = CourseDirectory(config=load_config(self.course_dir, {}))
+        self.hidden_lines = []
         with Gradebook(coursedir.db_url) as gb:
             for nb in gb.find_assignment(self.assignment).notebooks:
                 for cell in released_cells(gb, nb.name, self.assignment):
                     if cell.is_test:
                         verdict.specs_for(cell.source, cell.name, nb.name)
+                        self.hidden_lines += hidden_test_lines(cell.source)
 
     def run(self) -> dict:
         if not self.sandboxed:  # no sandbox uids or per-uid limits to share: nothing to serialise
             return self._run()
         with machine_lock(self.say):
-            return self._run()
+            try:
+                return self._run()
+            finally:
+                if getattr(self, "course_dir_mode", None) is not None:  # pod mode closed it
+                    os.chmod(self.course_dir, self.course_dir_mode)
 
     def _run(self) -> dict:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         sandbox.sweep_stale()
+        self.check_tests()
         if self.isolation == "pod":
             self._close_course_dir()
-        self.check_tests()
         subs = self.submissions()
         if self.shard is not None:
             subs = {s: p for s, p in subs.items() if self.shard.owns(s)}
@@ -246,10 +272,20 @@ class Batch:
         for slot in range(self.jobs):
             sandbox.kill_uid(sandbox.BASE_SANDBOX_UID + slot)
             sandbox.remove_files_of(sandbox.BASE_SANDBOX_UID + slot)
+            sandbox.remove_ipc_of(sandbox.BASE_SANDBOX_UID + slot)
+        self.course_dir_mode = stat.S_IMODE(self.course_dir.stat().st_mode)
         os.chmod(self.course_dir, 0o700)
         problem = sandbox.readable_by(sandbox.BASE_SANDBOX_UID, self.course_dir)
         if problem:
             raise RuntimeError(f"pod mode: {problem}")
+        # any other copy of the hidden tests a kernel could read: a world-readable source notebook,
+        # solutions/ checkout or gradebook anywhere in the pod (there is no mount namespace)
+        exposed = sandbox.exposed_files(self.hidden_lines, POD_SCAN_ROOTS)
+        if exposed:
+            raise RuntimeError(
+                f"pod mode: {len(exposed)} file(s) holding this assignment's hidden tests can be read by "
+                f"any user, so by a submission: {', '.join(exposed[:5])}"
+                + (" ..." if len(exposed) > 5 else "") + "; make them private (chmod -R go-rwx)")
         warning = sandbox.interpreter_problem(sandbox.BASE_SANDBOX_UID)
         if warning:
             self.say(f"WARNING (pod mode): {warning}")

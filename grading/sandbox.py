@@ -436,7 +436,29 @@ def kill_uid(uid: int, timeout: float = 10.0) -> int:
     return len(killed)
 
 
-SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+# System V IPC objects outlive their processes (no ipc namespace in pod mode): (table, id column, ipcrm flag)
+SYSV_IPC = (("shm", "shmid", "-m"), ("msg", "msqid", "-q"), ("sem", "semid", "-s"))
+
+
+def remove_ipc_of(uid: int) -> int:
+    """Delete the System V shared memory segments, message queues and semaphores that ``uid``
+    created or owns (a 200 MB segment would otherwise pin memory, and pass notes to the next
+    submission graded under the same uid). Returns how many."""
+    if uid < BASE_SANDBOX_UID:
+        raise ValueError(f"refusing to delete the IPC objects of uid {uid}")
+    removed = 0
+    for table, id_column, flag in SYSV_IPC:
+        lines = _read(Path("/proc/sysvipc") / table).splitlines()
+        if not lines:
+            continue
+        header = lines[0].split()
+        for line in lines[1:]:
+            row = dict(zip(header, line.split()))
+            if str(uid) in (row.get("uid"), row.get("cuid")):
+                run = subprocess.run(["ipcrm", flag, row[id_column]], capture_output=True)
+                removed += run.returncode == 0
+    return removed
 
 
 def remove_files_of(uid: int, roots=SHARED_TEMP_DIRS) -> int:
@@ -520,3 +542,42 @@ def interpreter_problem(uid: int) -> str | None:
     return (f"uid {uid} cannot run {sys.executable} ({run.stderr.strip()[-160:]}): install Python "
             "where every user can read it (as a container image does), or student code that "
             "starts Python subprocesses will fail")
+
+
+# where nbgrader keeps an assignment's hidden tests and solutions: notebooks and the gradebook
+EXPOSURE_SUFFIXES = (".ipynb", ".db", ".sqlite", ".sqlite3")
+NOT_SCANNED = ("/proc", "/sys", "/dev")
+
+
+def exposed_files(markers: list[str], roots=("/",), limit_bytes: int = 50 * 2**20) -> list[str]:
+    """Notebooks and gradebooks any user can read (mode bits for "other", every parent directory
+    searchable by "other", which is what a kernel's uid without groups gets) that contain one of
+    ``markers`` (an assignment's hidden tests and solution lines). In pod mode there is no mount
+    namespace, so such a file anywhere in the pod is within a submission's reach."""
+    wanted = [m.encode() for m in markers if m]
+    found: list[str] = []
+    pending = [r for r in roots if os.path.isdir(r)]
+    while pending and wanted:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if info.st_mode & 0o001 and entry.path not in NOT_SCANNED:
+                    pending.append(entry.path)
+            elif (stat.S_ISREG(info.st_mode) and info.st_mode & 0o004
+                  and entry.name.endswith(EXPOSURE_SUFFIXES) and info.st_size <= limit_bytes):
+                try:
+                    with open(entry.path, "rb") as handle:
+                        data = handle.read()
+                except OSError:
+                    continue
+                if any(m in data for m in wanted):
+                    found.append(entry.path)
+    return sorted(found)

@@ -83,6 +83,7 @@ def clean_bundle(data: dict) -> tuple[dict, list[str]]:
     return kept, removed
 
 
+MAX_TEXT_CELL_CHARS = 100_000  # a Markdown or raw cell; the release's longest is a few KB
 HIDING_METADATA = {"transient", "jupyter", "tags", "hide_input", "collapsed", "scrolled"}
 
 
@@ -109,6 +110,10 @@ def clean_notebook(nb) -> list[str]:
     for cell in nb.cells:
         if cell.cell_type in ("markdown", "raw"):
             source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+            if len(source) > MAX_TEXT_CELL_CHARS:  # Markdown rendering costs ~200 bytes per byte
+                source = source[:MAX_TEXT_CELL_CHARS]
+                found.add(f"{cell.cell_type} cells over {MAX_TEXT_CELL_CHARS // 1000} KB truncated")
+                cell.source = source
             if cell.cell_type == "raw":
                 cleaned = clean_html(source)
             else:

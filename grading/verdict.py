@@ -49,7 +49,8 @@ def probe_request(expression: str) -> dict:
             "user_expressions": {PROBE_NAME: call}}
 
 
-_ONE_STRING_LITERAL = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+# possessive quantifiers (Python 3.11+): one linear pass, no backtracking state per character
+_ONE_STRING_LITERAL = re.compile(r"'(?:[^'\\\n]++|\\.)*+'|\"(?:[^\"\\\n]++|\\.)*+\"")
 
 
 def read_probe_reply(reply: dict | None):

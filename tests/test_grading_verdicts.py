@@ -349,6 +349,23 @@ def test_what_a_marked_cell_computes_and_what_a_students_cell_reads():
     assert names_read("%time x = 1\ny = trained") >= {"trained"}
 
 
+def test_the_grader_parses_a_bounded_amount_of_student_text():
+    """A 10 MB cell cost the grader gigabytes in ast/markdown: now a bounded, stated result."""
+    import resource
+    import nbformat
+    from grading.execute import MAX_CHECKED_CHARS, _checked_uses
+    huge = "x = 1\n" * (2 * MAX_CHECKED_CHARS)
+    assert "over the 100 KB the grader checks" in _checked_uses(huge, {"lstm_course.stability": ["spread"]})[0]
+    assert _checked_uses("from lstm_course.stability import spread", {"lstm_course.stability": ["spread"]})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("*a* <b>x</b> " * 1_000_000))
+    found = sanitize.clean_notebook(nb)
+    assert len(nb.cells[0].source) < 2 * sanitize.MAX_TEXT_CELL_CHARS
+    assert any("truncated" in line for line in found)
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) < 300 * 1024  # KB: < 300 MB
+
+
 def test_environment_passes_by_exact_name_only(monkeypatch):
     monkeypatch.setenv("TF_API_TOKEN", "secret")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -64,16 +64,36 @@ def pod_graded(tmp_path_factory):
         path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o005)  # world-readable, like a fresh clone
     restore = _open_up(course)
     assert sandbox.readable_by(sandbox.BASE_SANDBOX_UID, course) is not None  # open before grading
+    mode_before = stat.S_IMODE(course.stat().st_mode)
     # the gradebook's URL as the Kubernetes manifest hands it to the grader: an environment variable
     os.environ["GRADEBOOK_URL"] = f"postgresql://grader:{generate.SECRET}@db/gradebook"
+    # the scan for readable copies of the hidden tests covers the course's surroundings here; in a
+    # pod it covers "/" (this development machine has the repository's solutions/ readable)
+    scan_roots, runner.POD_SCAN_ROOTS = runner.POD_SCAN_ROOTS, (str(course.parent),)
+    closed = {}
+    real_check = runner.Batch._close_course_dir
+
+    def close_and_look(batch):
+        real_check(batch)
+        closed["mode"] = stat.S_IMODE(course.stat().st_mode)
+        closed["readable"] = sandbox.readable_by(sandbox.BASE_SANDBOX_UID, course)
+
+    runner.Batch._close_course_dir = close_and_look
     try:
         outcome = runner.Batch(course, generate.ASSIGNMENT, jobs=2, limits=LIMITS,
                                isolation="pod").run()
     finally:
         os.environ.pop("GRADEBOOK_URL", None)
+        runner.POD_SCAN_ROOTS = scan_roots
+        runner.Batch._close_course_dir = real_check
     leftovers = {uid: sandbox.processes_of(uid) for uid in (sandbox.BASE_SANDBOX_UID,
                                                             sandbox.BASE_SANDBOX_UID + 1)}
-    yield {"course": course, "cases": cases, "outcome": outcome, "leftovers": leftovers}
+    ipc_left = [line for table in ("shm", "msg", "sem")
+                for line in Path(f"/proc/sysvipc/{table}").read_text().splitlines()[1:]
+                if {str(sandbox.BASE_SANDBOX_UID), str(sandbox.BASE_SANDBOX_UID + 1)} & set(line.split())]
+    yield {"course": course, "cases": cases, "outcome": outcome, "leftovers": leftovers,
+           "closed": closed, "mode_before": mode_before,
+           "mode_after": stat.S_IMODE(course.stat().st_mode), "ipc_left": ipc_left}
     for path, mode in restore:
         path.chmod(mode)
 
@@ -102,8 +122,8 @@ def test_each_attack_gets_exactly_its_expected_score_in_pod_mode(pod_graded, nam
 @needs_uid_switch
 def test_pod_mode_closes_the_course_directory_to_the_kernels(pod_graded):
     course = pod_graded["course"]
-    assert stat.S_IMODE(course.stat().st_mode) == 0o700
-    assert sandbox.readable_by(sandbox.BASE_SANDBOX_UID, course) is None
+    assert pod_graded["closed"] == {"mode": 0o700, "readable": None}  # while grading
+    assert pod_graded["mode_after"] == pod_graded["mode_before"]  # given back afterwards
     shown = _outputs(course, "read_source")
     assert "readable: []" in shown and "PermissionError" in shown
     assert generate.HIDDEN_MARK not in _outputs(course, "read_hidden_tests")
@@ -130,6 +150,35 @@ def test_pod_mode_leaves_no_process_and_no_temporary_file_behind(pod_graded):
     # its daemon was there and was killed: by its cgroup where the pod has one, else by its uid
     assert snoop["processes_left_at_end"] + snoop["pod_cleanup"]["processes_killed"] >= 1
     assert snoop["pod_cleanup"]["files_removed"] >= 2  # /tmp and /dev/shm
+    assert snoop["pod_cleanup"]["ipc_objects_removed"] >= 1 and pod_graded["ipc_left"] == []
+    assert "SYSV SHM True" in _outputs(pod_graded["course"], "grader_snoop")
+
+
+@needs_uid_switch
+def test_pod_mode_refuses_while_a_copy_of_the_hidden_tests_is_readable(tmp_path):
+    """A world-readable source notebook elsewhere in the pod (a checkout's solutions/, an image's
+    course copy) is within a submission's reach without a mount namespace: refuse, naming it."""
+    course = tmp_path / "course"
+    generate.build_course(course, port=9, only=["correct"])
+    exposed = Path(tempfile.mkdtemp(prefix="pod-exposed-", dir="/tmp"))
+    try:
+        exposed.chmod(0o755)
+        copy = exposed / f"{generate.ASSIGNMENT}.ipynb"
+        shutil.copy(course / "source" / generate.ASSIGNMENT / f"{generate.ASSIGNMENT}.ipynb", copy)
+        copy.chmod(0o644)
+        scan_roots, runner.POD_SCAN_ROOTS = runner.POD_SCAN_ROOTS, (str(exposed), str(course.parent))
+        try:
+            with pytest.raises(RuntimeError, match="hidden tests can be read by any user") as refused:
+                runner.Batch(course, generate.ASSIGNMENT, jobs=1, limits=LIMITS, isolation="pod").run()
+            assert str(copy) in str(refused.value)
+            assert not (course / "autograded").exists()  # refused before any submission ran
+            copy.chmod(0o600)  # private: grading goes ahead
+            outcome = runner.Batch(course, generate.ASSIGNMENT, jobs=1, limits=LIMITS, isolation="pod").run()
+            assert outcome["results"]["correct"]["score"] == 4.0
+        finally:
+            runner.POD_SCAN_ROOTS = scan_roots
+    finally:
+        shutil.rmtree(exposed)
 
 
 def test_pod_isolation_is_decided_by_what_the_grader_can_do():

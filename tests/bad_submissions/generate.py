@@ -431,8 +431,8 @@ def cases(paths: dict) -> list[Case]:
                                            "import os\nfor k, v in sorted(os.environ.items()):\n"
                                            "    print(k, '=', v)\n")]),
         Case("grader_snoop", "correct; looks for the grader's secret in every process's environment "
-             "and command line, tries to signal processes of other users, and leaves a daemon and files "
-             "in the shared temporary directories (the attacks pod mode must stop without namespaces)",
+             "and command line, tries to signal processes of other users, and leaves a daemon, a System V "
+             "shared memory segment and files in the shared temporary directories (the attacks pod mode must stop without namespaces)",
              FULL, extra_cells=[("answer_add",
                  "import glob, os\nfound, reachable = [], []\n"
                  "for path in glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline'):\n"
@@ -447,7 +447,8 @@ def cases(paths: dict) -> list[Case]:
                  "        except OSError:\n            pass\n"
                  "print('SECRET FOUND IN', found or 'nothing')\n"
                  "print('CAN SIGNAL', reachable or 'nothing')\n"
-                 "import subprocess\n"
+                 "import ctypes, subprocess\n"
+                 "print('SYSV SHM', ctypes.CDLL(None).shmget(0, 1 << 20, 0o1666) >= 0)  # IPC_PRIVATE, IPC_CREAT\n"
                  "subprocess.Popen(['sleep', '600'], start_new_session=True, stdin=subprocess.DEVNULL, "
                  "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
                  "for folder in ('/tmp', '/dev/shm'):\n"
