@@ -258,20 +258,7 @@ class CgroupSet:
 
     def kill_all(self, timeout: float = 10.0) -> int:
         """SIGKILL every process left in the cgroups; returns how many were found."""
-        killed: set[int] = set()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            left = self.pids()
-            if not left:
-                break
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    killed.add(pid)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.05)
-        return len(killed)
+        return kill_until_gone(self.pids, timeout)
 
     def remove(self) -> None:
         self.kill_all()
@@ -420,10 +407,15 @@ def kill_uid(uid: int, timeout: float = 10.0) -> int:
     daemons included: without a pid namespace nothing else ends them). Returns how many."""
     if uid < BASE_SANDBOX_UID:  # never an account of the machine, whatever the caller passes
         raise ValueError(f"refusing to kill the processes of uid {uid}")
+    return kill_until_gone(lambda: processes_of(uid), timeout)
+
+
+def kill_until_gone(find, timeout: float = 10.0) -> int:
+    """SIGKILL what ``find()`` lists until it lists nothing (or ``timeout``); returns how many."""
     killed: set[int] = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        left = processes_of(uid)
+        left = find()
         if not left:
             break
         for pid in left:
@@ -468,6 +460,24 @@ def remove_files_of(uid: int, roots=SHARED_TEMP_DIRS) -> int:
     if uid < BASE_SANDBOX_UID:
         raise ValueError(f"refusing to delete the files of uid {uid}")
     removed = 0
+    # the uid can only have written where it may: its own directories (removed whole) and
+    # world-writable ones, the only ones worth descending into
+    for entry, info in _entries(roots, lambda info: info.st_uid != uid and bool(info.st_mode & 0o002)):
+        if info.st_uid == uid:
+            try:
+                if stat.S_ISDIR(info.st_mode):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _entries(roots, descend):
+    """Every entry below ``roots`` with its lstat, never following a link; a directory is entered
+    only if ``descend(its lstat)``."""
     pending = [root for root in roots if os.path.isdir(root)]
     while pending:
         directory = pending.pop()
@@ -480,20 +490,9 @@ def remove_files_of(uid: int, roots=SHARED_TEMP_DIRS) -> int:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if info.st_uid == uid:
-                try:
-                    if stat.S_ISDIR(info.st_mode):
-                        shutil.rmtree(entry.path)
-                    else:
-                        os.unlink(entry.path)
-                    removed += 1
-                except OSError:
-                    pass
-            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:
-                # the uid can only have written where it may: its own directories (removed
-                # whole above) and world-writable ones, the only ones worth descending into
+            if stat.S_ISDIR(info.st_mode) and descend(info) and entry.path not in NOT_SCANNED:
                 pending.append(entry.path)
-    return removed
+            yield entry, info
 
 
 def can_switch_uid() -> str | None:
@@ -556,28 +555,14 @@ def exposed_files(markers: list[str], roots=("/",), limit_bytes: int = 50 * 2**2
     namespace, so such a file anywhere in the pod is within a submission's reach."""
     wanted = [m.encode() for m in markers if m]
     found: list[str] = []
-    pending = [r for r in roots if os.path.isdir(r)]
-    while pending and wanted:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
+    for entry, info in _entries(roots if wanted else (), lambda info: bool(info.st_mode & 0o001)):
+        if (stat.S_ISREG(info.st_mode) and info.st_mode & 0o004
+                and entry.name.endswith(EXPOSURE_SUFFIXES) and info.st_size <= limit_bytes):
             try:
-                info = entry.stat(follow_symlinks=False)
+                with open(entry.path, "rb") as handle:
+                    data = handle.read()
             except OSError:
                 continue
-            if stat.S_ISDIR(info.st_mode):
-                if info.st_mode & 0o001 and entry.path not in NOT_SCANNED:
-                    pending.append(entry.path)
-            elif (stat.S_ISREG(info.st_mode) and info.st_mode & 0o004
-                  and entry.name.endswith(EXPOSURE_SUFFIXES) and info.st_size <= limit_bytes):
-                try:
-                    with open(entry.path, "rb") as handle:
-                        data = handle.read()
-                except OSError:
-                    continue
-                if any(m in data for m in wanted):
-                    found.append(entry.path)
+            if any(m in data for m in wanted):
+                found.append(entry.path)
     return sorted(found)

@@ -315,8 +315,13 @@ def test_code_stays_visible_and_image_sizes_stay_numbers(graded):
     hidden = _autograded(course, "hide_source")
     for cell in hidden["cells"]:
         assert set(cell.get("metadata", {})) <= {"nbgrader"}, cell["metadata"]
-    image = json.dumps(_autograded(course, "xss_image_size"))
-    assert "window.__xss" not in image and "onmouseover" not in image
+    outputs = [o for c in _autograded(course, "xss_image_size")["cells"] for o in c.get("outputs", [])]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, outputs  # the image is still shown, without the attributes
+    for output in images:
+        assert output.get("metadata", {}).get("image/png", {}) == {}, output["metadata"]
+    feedback = "".join(p.read_text() for p in (course / "feedback").glob("xss_image_size/*/*.html"))
+    assert "onerror=window" not in feedback and "onmouseover=window" not in feedback
 
 
 @needs_sandbox
