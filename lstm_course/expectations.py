@@ -286,7 +286,10 @@ def _hashable(value):
     if isinstance(value, list):
         return tuple(_hashable(item) for item in value)
     if isinstance(value, dict):
-        return tuple(sorted((repr(k), _hashable(v)) for k, v in value.items()))
+        # keys as they are (already hashable), ordered by repr only for sorting: storing repr(k)
+        # nested the escaping, which doubled at every level (a 500-byte forged reply, 8 MB)
+        items = [(k, _hashable(v)) for k, v in value.items()]
+        return tuple(sorted(items, key=lambda item: (type(item[0]).__name__, repr(item[0]))))
     if isinstance(value, (Raised, Opaque)):
         return repr(value)
     return value
