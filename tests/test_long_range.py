@@ -144,3 +144,136 @@ def test_a_runner_is_shared_only_by_models_of_its_shape():
     assert first[0].input_scale is None and again[0].input_scale == 1.0
     with pytest.raises(ValueError, match="runner was made for"):
         train_seeds("simple_rnn", 4, [0], None, runner=runner, **kwargs)
+
+
+# --- exact outputs of the pure helpers (what lesson 1 prints and decides) ---------------------------------
+from lstm_course.long_range import CHANCE, LEARNED, scale_label, stop_when_solved  # noqa: E402
+
+
+def test_long_range_data_edges_and_types():
+    X, y = make_long_range_data(2, distance=0, vocab_size=FIRST_DISTRACTOR + 1)  # the smallest valid task
+    assert X.shape == (2, 1) and sorted(X[:, 0].tolist()) == [POSITIVE, NEGATIVE]
+    assert y.dtype == np.float32 and sorted(y.tolist()) == [0.0, 1.0]
+    X, y = make_long_range_data(1000, distance=3, vocab_size=FIRST_DISTRACTOR + 1)
+    assert (X[:, 1:] == FIRST_DISTRACTOR).all()  # one distractor word only
+    X, y = make_long_range_data(400, distance=20, vocab_size=10)
+    assert y.sum() == 200 and set(np.unique(X[:, 1:])) == set(range(FIRST_DISTRACTOR, 10))
+    default_X, default_y = make_long_range_data(50, 4)
+    seeded_X, seeded_y = make_long_range_data(50, 4, vocab_size=100, seed=0)
+    assert np.array_equal(default_X, seeded_X) and np.array_equal(default_y, seeded_y)
+    assert default_X.max() >= 50  # the default vocabulary has 100 words
+    assert not np.array_equal(default_y, np.arange(50) % 2)  # labels are shuffled, not alternating
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_examples=1, distance=5), "n_examples must be at least 2, got 1"),
+    (dict(n_examples=10, distance=-1), "distance must be >= 0, got -1"),
+    (dict(n_examples=10, distance=5, vocab_size=3), "vocab_size must be > 3 to leave room for distractors"),
+])
+def test_bad_arguments_have_exact_messages(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        make_long_range_data(**kwargs)
+    assert str(error.value) == message
+
+
+def test_run_result_defaults():
+    result = RunResult("lstm", 5, 0, 0.5)
+    assert (result.train_loss, result.val_accuracy_curve, result.seconds, result.input_scale) == ([], [], 0.0, None)
+    assert result.train_loss is not RunResult("gru", 5, 0, 0.5).train_loss
+
+
+def test_format_summary_is_an_exact_table():
+    results = [RunResult("lstm", 10, s, a) for s, a in enumerate([1.0, 0.9])]
+    results += [RunResult("simple_rnn", 10, s, a) for s, a in enumerate([0.5, 0.7])]
+    results += [RunResult("gru", 10, s, a) for s, a in enumerate([0.8, 0.8])]
+    results += [RunResult(c, 40, s, 0.55) for c in ("lstm", "gru", "simple_rnn") for s in (0, 1)]
+    assert format_summary(results).splitlines() == [
+        "final validation accuracy, mean [min-max] over 2 seeds",
+        "model" + " " * 6 + "N=10".rjust(19) + "N=40".rjust(19),
+        "simple_rnn " + "0.60 [0.50-0.70]".rjust(19) + "0.55 [0.55-0.55]".rjust(19),
+        "gru" + " " * 8 + "0.80 [0.80-0.80]".rjust(19) + "0.55 [0.55-0.55]".rjust(19),
+        "lstm" + " " * 7 + "0.95 [0.90-1.00]".rjust(19) + "0.55 [0.55-0.55]".rjust(19),
+    ]
+
+
+def test_scale_labels():
+    assert scale_label(None) == "Keras default"
+    assert scale_label(1.0) == "std 1" and scale_label(0.25) == "std 0.25"
+
+
+def test_verdict_thresholds_are_inclusive_as_documented():
+    assert (LEARNED, CHANCE) == (0.9, 0.6)
+    runs = _fake("simple_rnn", 8, None, [LEARNED, CHANCE, 0.59]) + _fake("lstm", 8, None, [0.89, 0.95, 1.0])
+    assert memory_verdict(runs, 8, None) == (
+        "At N=8 with embeddings initialised at Keras default: the SimpleRNN learned the cue with 1 of 3 seeds "
+        "and stayed at chance with 1 (accuracy 0.59-0.90); the LSTM learned the cue with 2 of 3 seeds "
+        "(accuracy 0.89-1.00).")
+    assert who_remembers_better(runs, 8, None) == "LSTM"
+    runs = _fake("simple_rnn", 8, 2.0, [LEARNED, LEARNED]) + _fake("lstm", 8, 2.0, [0.89, LEARNED])
+    assert who_remembers_better(runs, 8, 2.0) == "SimpleRNN"
+
+
+def test_runs_are_reported_in_seed_order_and_selected_by_every_condition():
+    runs = [RunResult("lstm", 5, seed, acc, val_accuracy_curve=[0.5] * n, input_scale=1.0)
+            for seed, acc, n in ((2, 0.7, 3), (0, 0.9, 1), (1, 0.8, 2))]
+    runs.append(RunResult("lstm", 5, 3, 0.1, input_scale=None))
+    runs.append(RunResult("lstm", 9, 0, 0.3, val_accuracy_curve=[0.5] * 7, input_scale=1.0))  # another distance
+    runs.append(RunResult("gru", 5, 0, 0.4, val_accuracy_curve=[0.5] * 5, input_scale=1.0))  # another cell
+    assert accuracies(runs, "lstm", 5, 1.0) == [0.9, 0.8, 0.7]
+    assert epochs_used(runs, "lstm", 5, 1.0) == [1, 2, 3]
+    assert [r.seed for r in select(runs, cell="lstm", input_scale=1.0, seed=1)] == [1]
+    with pytest.raises(ValueError) as error:
+        accuracies(runs, "simple_rnn", 5, 1.0)
+    assert str(error.value) == "no runs for simple_rnn at N=5 with input scale 1.0"
+    assert accuracies(runs, "gru", 5, 1.0) == [0.4] and epochs_used(runs, "gru", 5, 1.0) == [5]
+
+
+@pytest.mark.parametrize("distances, seeds, scales, epochs, message", [
+    ([True], [0], [None, 1.0], 3, "DISTANCES must be a non-empty list of whole numbers >= 1, got [True]"),
+    ([2.0], [0], [None, 1.0], 3, "DISTANCES must be a non-empty list of whole numbers >= 1, got [2.0]"),
+    ([10, 10], [0], [None, 1.0], 3, "DISTANCES has repeats: [10, 10]"),
+    ([10], [-1], [None, 1.0], 3, "SEEDS must be a non-empty list of whole numbers >= 0, got [-1]"),
+    ([10], [False], [None, 1.0], 3, "SEEDS must be a non-empty list of whole numbers >= 0, got [False]"),
+    ([10], [1, 1], [None, 1.0], 3, "SEEDS has repeats: [1, 1]"),
+    ([10], [0], [None], 3, "INPUT_SCALES needs None (Keras' default initialisation) and at least one standard "
+                           "deviation to compare it with, e.g. [None, 1.0]; got [None]"),
+    ([10], [0], [None, True], 3, "every number in INPUT_SCALES must be a positive standard deviation, got [None, True]"),
+    ([10], [0], [None, "1"], 3, "every number in INPUT_SCALES must be a positive standard deviation, got [None, '1']"),
+    ([10], [0], [None, 0.0], 3, "every number in INPUT_SCALES must be a positive standard deviation, got [None, 0.0]"),
+    ([10], [0], [None, 1.0], True, "EPOCHS must be a whole number >= 1, got True"),
+    ([10], [0], [None, 1.0], 2.0, "EPOCHS must be a whole number >= 1, got 2.0"),
+])
+def test_lesson_parameter_messages_are_exact(distances, seeds, scales, epochs, message):
+    with pytest.raises(ValueError) as error:
+        check_lesson_parameters(distances, seeds, scales, epochs)
+    assert str(error.value) == message
+
+
+def test_smallest_valid_lesson_parameters():
+    assert check_lesson_parameters((1,), (0,), (None, 1), 1) == (1, 1)
+
+
+class _Model:
+    stop_training = False
+
+
+@pytest.mark.parametrize("logs, stops", [
+    ({"val_accuracy": 0.9}, True), ({"val_accuracy": 0.95}, True), ({"val_accuracy": 0.89}, False),
+    ({"accuracy": 1.0}, False), (None, False),
+])
+def test_stop_when_solved_stops_at_the_threshold(logs, stops):
+    callback = stop_when_solved(0.9)
+    model = _Model()
+    callback.set_model(model)
+    callback.on_epoch_end(0, logs)
+    assert model.stop_training is stops
+
+
+def test_train_seeds_refuses_bad_arguments_before_building_anything():
+    with pytest.raises(ValueError) as error:
+        train_seeds("lstm", 3, [], None)
+    assert str(error.value) == "seeds is empty: give at least one seed"
+    for scale in (0, -1.0):
+        with pytest.raises(ValueError) as error:
+            train_seeds("lstm", 3, [0], scale)
+        assert str(error.value) == f"input_scale must be a positive std or None (Keras default), got {scale!r}"

@@ -295,7 +295,7 @@ def forget_survivors(work: Path, module: str) -> list[str]:
     return again
 
 
-def run_module(module: str, max_children: int, recheck: bool = False) -> dict:
+def run_module(module: str, max_children: int, recheck: bool = False, functions: list[str] | None = None) -> dict:
     tests = [t for t in MODULES[module] if (ROOT / t).exists()]
     if not (ROOT / source_of(module)).exists() or not tests:
         return {"module": module, "missing": True}
@@ -307,7 +307,10 @@ def run_module(module: str, max_children: int, recheck: bool = False) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": "",
            "LSTM_COURSE_HYPOTHESIS_PROFILE": "mutation"}  # 15 examples per property, not 100
     start = time.monotonic()
-    patterns = mutant_patterns(module) if module in NOT_MUTATED else []
+    patterns = mutant_patterns(module) if module in NOT_MUTATED or functions else []
+    if functions:  # only these functions' mutants (and only they are scored)
+        patterns = [p for p in patterns if re.search(r"\.x[_\u01c1](\w+?)__mutmut_", p).group(1).split("\u01c1")[0]
+                    in functions]
     run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children), *patterns],
                          cwd=work, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - start
@@ -378,6 +381,8 @@ def main(argv=None) -> int:
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--changed", action="store_true", help="only modules changed since origin/main")
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2 cores)")
+    parser.add_argument("--functions", help="comma-separated functions (or classes) of ONE module: mutate only "
+                        "these, e.g. the pure ones while the slow ones wait for a nightly run")
     parser.add_argument("--recheck", action="store_true",
                         help="after adding tests: rerun only the last run's survivors (reuses MUTATION_DIR)")
     args = parser.parse_args(argv)
@@ -387,7 +392,8 @@ def main(argv=None) -> int:
     modules = args.modules or (changed_modules() if args.changed else list(MODULES))
     ok = True
     for module in modules:
-        ok &= report(run_module(module, args.max_children, args.recheck))
+        functions = args.functions.split(",") if args.functions else None
+        ok &= report(run_module(module, args.max_children, args.recheck, functions))
         sys.stdout.flush()
     return 0 if ok else 1
 
