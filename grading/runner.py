@@ -52,7 +52,7 @@ def hidden_test_lines(source: str) -> list[str]:
             hidden = True
         elif text.startswith("### END HIDDEN TESTS"):
             hidden = False
-        elif hidden and len(text) >= 15:
+        elif hidden and text.startswith("expect(") and len(text) >= 15:  # a whole expectation's start
             lines += [text, json.dumps(text)[1:-1]]
     return list(dict.fromkeys(lines))
 
@@ -122,17 +122,20 @@ class Batch:
         expectations: checked on the gradebook's copy, before any student is graded."""
         from nbgrader.api import Gradebook  # noqa: PLC0415
         from nbgrader.coursedir import CourseDirectory  # noqa: PLC0415
-        from .repair import released_cells  # noqa: PLC0415
+        from .repair import _as_released, released_cells  # noqa: PLC0415
         from .worker import load_config  # noqa: PLC0415
 
         coursedir = CourseDirectory(config=load_config(self.course_dir, {}))
-        self.hidden_lines = []
+        hidden, visible = [], []
         with Gradebook(coursedir.db_url) as gb:
             for nb in gb.find_assignment(self.assignment).notebooks:
                 for cell in released_cells(gb, nb.name, self.assignment):
                     if cell.is_test:
                         verdict.specs_for(cell.source, cell.name, nb.name)
-                        self.hidden_lines += hidden_test_lines(cell.source)
+                        hidden += hidden_test_lines(cell.source)
+                        visible.append(_as_released(cell.source))
+        # a line that is also in a released test is no sign of the hidden tests (releases are public)
+        self.hidden_lines = [line for line in hidden if not any(line in text for text in visible)]
 
     def run(self) -> dict:
         if not self.sandboxed:  # no sandbox uids or per-uid limits to share: nothing to serialise

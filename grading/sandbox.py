@@ -36,6 +36,8 @@ import sysconfig
 import time
 from pathlib import Path
 
+from . import syscall_filter
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpu")
 SCRATCH_PARENT = Path("/tmp/grading-scratch")  # root-owned 0711; one subdirectory per kernel
@@ -127,7 +129,8 @@ def kernel_env(spec: SandboxSpec, env: dict[str, str]) -> dict[str, str]:
 def sandbox_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
     """The kernel's command line for the spec's kind (bubblewrap, or pod without namespaces)."""
     if spec.kind == "pod":
-        return _limits_prefix(spec) + ["--", *_drop_privileges(spec.uid), *inner]
+        return _limits_prefix(spec) + ["--", *syscall_filter.wrap([*_drop_privileges(spec.uid), *inner],
+                                                                   sys.executable)]
     return bwrap_command(spec, inner, env)
 
 
@@ -192,7 +195,7 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
     cmd += ["--chdir", scratch]
     for key, value in kernel_env(spec, env).items():
         cmd += ["--setenv", key, value]
-    cmd += [*_drop_privileges(spec.uid), *inner]
+    cmd += syscall_filter.wrap([*_drop_privileges(spec.uid), *inner], sys.executable)
     return cmd
 
 
@@ -543,21 +546,27 @@ def interpreter_problem(uid: int) -> str | None:
             "starts Python subprocesses will fail")
 
 
-# where nbgrader keeps an assignment's hidden tests and solutions: notebooks and the gradebook
-EXPOSURE_SUFFIXES = (".ipynb", ".db", ".sqlite", ".sqlite3")
-NOT_SCANNED = ("/proc", "/sys", "/dev")
+# Not scanned for copies of the hidden tests: the kernel's views of the system, and the software
+# (the operating system, the Python installation), which a course does not write into.
+NOT_SCANNED = ("/proc", "/sys", "/dev", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/boot",
+               "/etc", "/run", "/var/lib", "/var/cache", "/var/log", "/snap")
 
 
 def exposed_files(markers: list[str], roots=("/",), limit_bytes: int = 50 * 2**20) -> list[str]:
-    """Notebooks and gradebooks any user can read (mode bits for "other", every parent directory
-    searchable by "other", which is what a kernel's uid without groups gets) that contain one of
-    ``markers`` (an assignment's hidden tests and solution lines). In pod mode there is no mount
-    namespace, so such a file anywhere in the pod is within a submission's reach."""
+    """Files any user can read (mode bits for "other", every parent directory searchable by
+    "other", which is what a kernel's uid without groups gets) that contain one of ``markers``
+    (lines of an assignment's hidden tests), in any format stored as text (notebooks, exports,
+    gradebooks), plus any readable git object store (whose compressed history may hold them). In
+    pod mode there is no mount namespace, so such a file anywhere in the pod is within a
+    submission's reach."""
     wanted = [m.encode() for m in markers if m]
+    installed = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
     found: list[str] = []
     for entry, info in _entries(roots if wanted else (), lambda info: bool(info.st_mode & 0o001)):
-        if (stat.S_ISREG(info.st_mode) and info.st_mode & 0o004
-                and entry.name.endswith(EXPOSURE_SUFFIXES) and info.st_size <= limit_bytes):
+        if entry.name == ".git" and stat.S_ISDIR(info.st_mode) and info.st_mode & 0o005 == 0o005:
+            found.append(entry.path + " (a git repository: its history may hold them)")
+        elif (stat.S_ISREG(info.st_mode) and info.st_mode & 0o004 and info.st_size <= limit_bytes
+                and not any(entry.path.startswith(p + os.sep) for p in installed)):
             try:
                 with open(entry.path, "rb") as handle:
                     data = handle.read()

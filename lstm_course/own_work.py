@@ -14,6 +14,7 @@ learners the same finding at once, as they run a cell.
 from __future__ import annotations
 
 import ast
+import re
 import functools
 from pathlib import Path
 
@@ -43,6 +44,9 @@ _DYNAMIC_IMPORTERS = {"importlib.import_module", "__import__", "runpy.run_module
                       "importlib.util.find_spec", "importlib.reload", "import_module"}
 _CODE_RUNNERS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile",
                  "__builtins__.exec", "__builtins__.eval", "__builtins__.compile"}
+# IPython's own ways to run a string as code: method name -> which argument holds the code
+_IPYTHON_RUNNERS = {"run_cell": 0, "run_cell_magic": 2, "run_line_magic": 1, "ex": 0, "ev": 0,
+                    "safe_execfile": 0, "run_code": 0}
 
 
 def reserved_for(assignment: str) -> dict[str, list[str]]:
@@ -52,9 +56,23 @@ def reserved_for(assignment: str) -> dict[str, list[str]]:
     return RESERVED[assignment]
 
 
+def _unwrap_code_magics(source: str) -> str:
+    """`%time x = f()` -> `x = f()`; a `%%time` (timeit, capture, prun, writefile ...) first line
+    -> dropped, so the cell's body is checked as Python."""
+    lines = source.splitlines()
+    if lines and re.match(r"^\s*%%(time|timeit|prun|capture|writefile|debug)\b", lines[0]):
+        lines[0] = ""  # kept as a blank line: findings keep the cell's line numbers
+    out = []
+    for line in lines:
+        match = re.match(r"^(\s*)%(time|timeit|prun|debug)\s+(?:-\S+\s+(?:\d+\s+)?)*(.*)$", line)
+        out.append(match.group(1) + match.group(3) if match else line)
+    return "\n".join(out) + "\n"
+
+
 def _as_python(source: str) -> str:
     """A cell as IPython runs it: magics (`%time ...`) and shell escapes turned into Python, so a
     magic line cannot hide an import below it from the check."""
+    source = _unwrap_code_magics(source)
     try:
         from IPython.core.inputtransformer2 import TransformerManager  # noqa: PLC0415
     except ImportError:
@@ -311,6 +329,15 @@ class _Finder(ast.NodeVisitor):
                 self._flag(node, f"imports a module whose name is built at run time ({func}); name it literally")
             elif self._module_name_in_string(name) or name in self.reserved:
                 self._flag(node, f"loads {name} dynamically ({func}); it holds reserved functions")
+        elif (isinstance(node.func, ast.Attribute) and node.func.attr in _IPYTHON_RUNNERS
+              and len(node.args) > _IPYTHON_RUNNERS[node.func.attr]):
+            code = self._string(node.args[_IPYTHON_RUNNERS[node.func.attr]])
+            name = f"get_ipython().{node.func.attr}"
+            if code is None:
+                self._flag(node, f"runs code built at run time ({name}); it cannot be checked for own work")
+            else:
+                for finding in find_reserved_uses(code, self.reserved):
+                    self._flag(node, f"in {name}(...): {finding}")
         elif func in _CODE_RUNNERS and node.args:
             code = self._string(node.args[0])
             if code is None:

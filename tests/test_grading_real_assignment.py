@@ -104,11 +104,12 @@ def a2_graded(tmp_path_factory):
     (submitted / "student00").rename(submitted / "outputs")
     (submitted / "student01").rename(submitted / "tampered")
     (submitted / "student02").rename(submitted / "reads_training")
-    # an honest habit: checking one's loss_spike on Part B's own runs, inside the Part C answer cell
+    # an honest habit: checking one's loss_spike on Part B's own runs, inside the Part C answer
+    # cell, timed with %%time (the magic once hid the read from the grader's analysis)
     path = submitted / "reads_training" / A2 / f"{A2}.ipynb"
     nb = json.loads(path.read_text())
     answer = _cells(nb)["a2_measures_answer"]
-    answer["source"] = "".join(answer["source"]).replace(
+    answer["source"] = "%%time\n" + "".join(answer["source"]).replace(
         "def epochs_at_chance", "print('largest LSTM loss spike over my seeds:', "
         "max(loss_spike(h['loss']) for h in histories['lstm']))\n\n\ndef epochs_at_chance", 1)
     assert "histories['lstm']" in answer["source"]

@@ -366,6 +366,20 @@ def test_the_grader_parses_a_bounded_amount_of_student_text():
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) < 300 * 1024  # KB: < 300 MB
 
 
+def test_a_forged_execution_count_does_not_break_the_notebook():
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1")
+    cell.execution_count = "<img src=x onerror=alert(1)>"
+    cell.outputs = [nbformat.from_dict({"output_type": "execute_result", "data": {"text/plain": "1"},
+                                        "metadata": {}, "execution_count": "7"})]
+    nb.cells.append(cell)
+    found = sanitize.clean_notebook(nb)
+    assert cell.execution_count is None and cell.outputs[0]["execution_count"] is None
+    assert "non-numeric execution counts removed" in found
+    nbformat.validate(nb)
+
+
 def test_environment_passes_by_exact_name_only(monkeypatch):
     monkeypatch.setenv("TF_API_TOKEN", "secret")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -225,6 +225,23 @@ def test_kill_uid_ends_a_detached_process_without_cgroups():
     shutil.rmtree(leftover)
 
 
+@needs_uid_switch
+def test_pod_mode_kernels_cannot_use_the_kernel_keyring(tmp_path):
+    from test_safe_grading import KEYRING_PROBE
+    scratch = Path(tempfile.mkdtemp(prefix="pod-keyring-", dir="/tmp"))
+    try:
+        uid = sandbox.BASE_SANDBOX_UID + 13
+        os.chown(scratch, uid, uid)
+        spec = sandbox.SandboxSpec(scratch, uid, sandbox.Limits(), [], kind="pod")
+        # the system Python: this machine keeps the venv's interpreter where the uid cannot read it
+        cmd = sandbox.sandbox_command(spec, ["/usr/bin/python3", "-c", KEYRING_PROBE], {})
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=str(scratch),
+                             env=sandbox.kernel_env(spec, {}))
+        assert run.stdout.strip() == "add_key -1 1", (run.stdout, run.stderr)
+    finally:
+        shutil.rmtree(scratch)
+
+
 def test_kill_uid_and_remove_files_of_refuse_real_accounts():
     for uid in (0, 1000, sandbox.BASE_SANDBOX_UID - 1):
         with pytest.raises(ValueError):

@@ -75,6 +75,7 @@ EVIDENCE = {
     "reserved_answer_moved": "answer cell answer_mean uses",
     "reserved_in_own_module": "your file helpers.py uses",
     "reserved_behind_magic": "uses spread from lstm_course.stability",
+    "reserved_behind_cell_magic": "in get_ipython().run_cell(...)",
     "delete_test_cell": "was deleted",
     "strip_test_metadata": "was deleted",
     "edit_test_cell": "was edited",
@@ -392,6 +393,25 @@ def test_sandbox_runs_as_unprivileged_uid_without_capabilities(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"{sandbox.BASE_SANDBOX_UID + 15} {sandbox.BASE_SANDBOX_UID + 15} []")
     assert "CapEff:\\t0000000000000000" in run.stdout and "NoNewPrivs:\\t1" in run.stdout
+
+
+KEYRING_PROBE = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                 "number = {'x86_64': 248, 'aarch64': 217}[os.uname().machine]\n"
+                 "r = libc.syscall(number, b'user', b'answers', b'4/4', 3, -4)  # add_key to @u\n"
+                 "print('add_key', r, ctypes.get_errno())\n")
+
+
+@needs_sandbox
+def test_the_kernel_keyring_is_closed_to_submissions(tmp_path):
+    """A uid's keyring outlives its processes: two submissions graded in one slot could pass
+    answers through it. The sandbox's syscall filter makes add_key/request_key/keyctl fail."""
+    run, _ = _run_sandboxed(tmp_path, KEYRING_PROBE)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "add_key -1 1", run.stdout  # EPERM
+    # the control: the same call outside the filter does reach the kernel keyring
+    control = subprocess.run([*sandbox._drop_privileges(sandbox.BASE_SANDBOX_UID + 14), sys.executable,
+                              "-c", KEYRING_PROBE], capture_output=True, text=True, timeout=60, cwd="/")
+    assert control.stdout.startswith("add_key ") and not control.stdout.startswith("add_key -1"), control
 
 
 @needs_sandbox

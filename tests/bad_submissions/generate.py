@@ -530,6 +530,11 @@ def cases(paths: dict) -> list[Case]:
              {**FULL, "test_mean": 0.0},
              answers={"answer_mean": "%time _warm = 1\nfrom lstm_course.stability import spread\n"
                       "def mean(values):\n    return float(np.mean(values))\n"}),
+        Case("reserved_behind_cell_magic", "mean's answer cell starts with %%time, which makes its body "
+             "a string to IPython, and runs the reserved import through get_ipython().run_cell",
+             {**FULL, "test_mean": 0.0},
+             answers={"answer_mean": "%%time\nget_ipython().run_cell('from lstm_course.stability import spread')\n"
+                      "def mean(values):\n    return float(np.mean(values))\n"}),
         # --- honest but unusual code: never loses a point ------------------------------------------
         Case("dataclass", "correct; mean built on a dataclass (which defines __eq__)", FULL,
              answers={"answer_mean": "from dataclasses import dataclass\n@dataclass(order=True)\n"
