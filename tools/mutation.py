@@ -55,7 +55,7 @@ MODULES = {
     "gradients": ["tests/test_gradients_and_trace.py"],
     "long_range": ["tests/test_long_range.py"],
     "expectations": ["tests/test_expectations.py"],  # the grader's verdict code (grading helper)
-    "verdict": ["tests/test_grading_verdicts.py"],  # the grader's side: probe replies -> verdicts
+    "verdict": ["tests/test_grading_verdicts.py", "tests/test_verdict_exact.py"],  # the grader's side: probe replies -> verdicts
 }
 # The source of a module that is not lstm_course/<module>.py.
 SOURCES = {"verdict": "grading/verdict.py"}
@@ -95,6 +95,9 @@ def _keyword_mutants(module: str, function: str, template: str, keyword: str, re
 
 
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    **{("verdict", "read_probe_reply", f"raise ValueError({text})"):
+       "unreachable: _ONE_STRING_LITERAL admits only a str literal, so literal_eval never returns a non-str"
+       for text in ("None", '"XXnot a stringXX"', '"NOT A STRING"')},
     ("numpy_lstm", "sigmoid", "pos = z > 0"): "at z = 0 both branches give exactly 0.5",
     ("numpy_lstm", "sigmoid", "pos = z >= 1"):
         "for 0 <= z < 1 the other branch, e^z / (1 + e^z), is the same function (equal to rounding) and cannot overflow",
