@@ -29,8 +29,8 @@ import ast
 import importlib.machinery
 import importlib.util
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import stat
@@ -142,12 +142,19 @@ def _checked_uses(source: str, reserved: dict) -> list[str]:
     return own_work.find_reserved_uses(source, reserved)
 
 
+def _parsed(source: str) -> ast.Module | None:
+    """A cell as IPython runs it, parsed; None if it does not parse."""
+    try:
+        return ast.parse(own_work._as_python(source))
+    except SyntaxError:
+        return None
+
+
 def names_computed(source: str) -> set[str]:
     """Names a cell binds or changes at the top: assignments, loop targets, and the objects it
     stores into (`histories["lstm"] = ...`, `x.attr = ...`) or calls a method of (`x.append`)."""
-    try:
-        tree = ast.parse(own_work._as_python(source))
-    except SyntaxError:
+    tree = _parsed(source)
+    if tree is None:
         return set()
     found = set()
     for node in ast.walk(tree):
@@ -162,17 +169,18 @@ def names_computed(source: str) -> set[str]:
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and isinstance(node.func.value, ast.Name)):
             found.add(node.func.value.id)
-    return found - names_imported(source)
+    return found - _imported(tree)
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    return {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
 
 
 def names_imported(source: str) -> set[str]:
     """Names a cell binds by importing (np, keras ...): calling their methods changes no result."""
-    try:
-        tree = ast.parse(own_work._as_python(source))
-    except SyntaxError:
-        return set()
-    return {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
-            if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+    tree = _parsed(source)
+    return set() if tree is None else _imported(tree)
 
 
 def names_read(source: str) -> set[str]:
@@ -464,8 +472,6 @@ class SandboxedExecute(Execute):
         reserved = self._reserved(assignment)
         if not reserved:
             return {}
-        from lstm_course import own_work  # noqa: PLC0415
-
         tests = {cell.metadata.nbgrader["grade_id"]: " ".join(s["expression"] for s in
                                                              self._specs.get(cell.metadata.nbgrader["grade_id"], []))
                  for cell in nb.cells if cell.cell_type == "code" and _is_test_cell(cell)}

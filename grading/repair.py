@@ -66,17 +66,22 @@ def released_cells(gradebook, notebook: str, assignment: str) -> list[ReleasedCe
     return cells
 
 
-def _as_released(source: str) -> str:
-    """A test cell as learners got it: nbgrader's release drops the hidden-tests region."""
-    kept, hidden = [], False
+def split_hidden(source: str) -> tuple[list[str], list[str]]:
+    """A test cell's lines outside and inside its hidden-tests region (markers dropped)."""
+    kept, hidden_lines, hidden = [], [], False
     for line in source.splitlines():
         if line.strip().startswith("### BEGIN HIDDEN TESTS"):
             hidden = True
         elif line.strip().startswith("### END HIDDEN TESTS"):
             hidden = False
-        elif not hidden:
-            kept.append(line.rstrip())
-    return "\n".join(kept).strip()
+        else:
+            (hidden_lines if hidden else kept).append(line)
+    return kept, hidden_lines
+
+
+def _as_released(source: str) -> str:
+    """A test cell as learners got it: nbgrader's release drops the hidden-tests region."""
+    return "\n".join(line.rstrip() for line in split_hidden(source)[0]).strip()
 
 
 def _flags(nbg: dict) -> tuple:
