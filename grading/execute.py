@@ -313,9 +313,7 @@ class SandboxedExecute(Execute):
                 cgroups.remove()
             if self._spec is not None and self._spec.kind == "pod":
                 # no pid namespace or private /tmp: end and delete whatever the uid left behind
-                record["pod_cleanup"] = {"processes_killed": sandbox.kill_uid(uid),
-                                         "files_removed": sandbox.remove_files_of(uid),
-                                         "ipc_objects_removed": sandbox.remove_ipc_of(uid)}
+                record["pod_cleanup"] = sandbox.clean_up_uid(uid)
             if mounted:
                 sandbox.unmount_scratch(scratch)
             shutil.rmtree(base, ignore_errors=True)

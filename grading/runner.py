@@ -271,9 +271,7 @@ class Batch:
         directory (hidden tests, gradebook, other submissions). Close it, check it for real as a
         kernel uid would, and end what a killed earlier run left under the kernels' uids."""
         for slot in range(self.jobs):
-            sandbox.kill_uid(sandbox.BASE_SANDBOX_UID + slot)
-            sandbox.remove_files_of(sandbox.BASE_SANDBOX_UID + slot)
-            sandbox.remove_ipc_of(sandbox.BASE_SANDBOX_UID + slot)
+            sandbox.clean_up_uid(sandbox.BASE_SANDBOX_UID + slot)
         self.course_dir_mode = stat.S_IMODE(self.course_dir.stat().st_mode)
         os.chmod(self.course_dir, 0o700)
         problem = sandbox.readable_by(sandbox.BASE_SANDBOX_UID, self.course_dir)

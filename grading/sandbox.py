@@ -129,8 +129,7 @@ def kernel_env(spec: SandboxSpec, env: dict[str, str]) -> dict[str, str]:
 def sandbox_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> list[str]:
     """The kernel's command line for the spec's kind (bubblewrap, or pod without namespaces)."""
     if spec.kind == "pod":
-        return _limits_prefix(spec) + ["--", *syscall_filter.wrap([*_drop_privileges(spec.uid), *inner],
-                                                                   sys.executable)]
+        return _limits_prefix(spec) + ["--", *_as_kernel_user(spec.uid, inner)]
     return bwrap_command(spec, inner, env)
 
 
@@ -151,6 +150,11 @@ def _limits_prefix(spec: SandboxSpec) -> list[str]:
         # without a memory cgroup, cap the address space instead (cruder: counts reservations)
         cmd.append(f"--as={lim.memory_mb * 4 * 2**20}")
     return cmd
+
+
+def _as_kernel_user(uid: int, inner: list[str]) -> list[str]:
+    """``inner`` under the syscall filter, as ``uid`` without privileges (both sandbox kinds)."""
+    return syscall_filter.wrap([*_drop_privileges(uid), *inner], sys.executable)
 
 
 def _drop_privileges(uid: int) -> list[str]:
@@ -195,7 +199,7 @@ def bwrap_command(spec: SandboxSpec, inner: list[str], env: dict[str, str]) -> l
     cmd += ["--chdir", scratch]
     for key, value in kernel_env(spec, env).items():
         cmd += ["--setenv", key, value]
-    cmd += syscall_filter.wrap([*_drop_privileges(spec.uid), *inner], sys.executable)
+    cmd += _as_kernel_user(spec.uid, inner)
     return cmd
 
 
@@ -429,6 +433,13 @@ def kill_until_gone(find, timeout: float = 10.0) -> int:
                 pass
         time.sleep(0.05)
     return len(killed)
+
+
+def clean_up_uid(uid: int) -> dict:
+    """Pod mode after a kernel (or at a batch's start): its uid's processes, temporary files and
+    System V IPC objects, removed; how many of each."""
+    return {"processes_killed": kill_uid(uid), "files_removed": remove_files_of(uid),
+            "ipc_objects_removed": remove_ipc_of(uid)}
 
 
 SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
