@@ -6,6 +6,7 @@ from lstm_course.models import build_sequence_classifier
 from lstm_course.text_prep import (
     OOV_ID,
     PAD_ID,
+    SentimentPrediction,
     TextVectorizer,
     make_vectorizer,
     pad_ids,
@@ -169,3 +170,133 @@ def test_prediction_prints_label_probability_and_a_shortened_text(vectorizer):
     line = str(predict_sentiment(ConstantModel(0.25), vectorizer, long_text + "zorblax"))
     assert line.startswith("NEGATIVE (P(positive) = 0.25) 'the movie was great")
     assert "...'" in line and len(line.split("'")[1]) == 60 and line.endswith("not in the vocabulary: zorblax")
+
+
+# -- exact behaviour that mutation testing (tools/mutation.py text_prep) showed was unpinned ----------------
+
+def test_both_entry_points_share_the_documented_defaults():
+    vectorizer = make_vectorizer(TRAIN)
+    assert (vectorizer.vocab_size, vectorizer.seq_len, vectorizer.padding, vectorizer.truncating) == (
+        5000, 50, "pre", "pre")
+    plain = TextVectorizer()
+    assert (plain.vocab_size, plain.seq_len, plain.padding, plain.truncating) == (5000, 50, "pre", "pre")
+
+
+def test_make_vectorizer_passes_each_layout_argument_to_its_own_parameter():
+    vectorizer = make_vectorizer(TRAIN, vocab_size=20, seq_len=3, padding="post", truncating="post")
+    assert (vectorizer.padding, vectorizer.truncating) == ("post", "post")
+    mixed = make_vectorizer(TRAIN, vocab_size=20, seq_len=3, padding="post", truncating="pre")
+    assert (mixed.padding, mixed.truncating) == ("post", "pre")
+    # truncating="post" keeps the START of a long text, padding="post" puts zeros after a short one
+    long_ids, short_ids = vectorizer.token_ids(["the movie was great fun", "awful"])
+    assert vectorizer(["the movie was great fun"]).tolist() == [long_ids[:3]]
+    assert mixed(["the movie was great fun"]).tolist() == [long_ids[-3:]]
+    assert vectorizer(["awful"]).tolist() == [short_ids + [PAD_ID, PAD_ID]]
+
+
+def test_smallest_vocabulary_is_padding_unknown_and_one_word():
+    vectorizer = TextVectorizer(vocab_size=3, seq_len=4).adapt(["great great awful"])
+    assert vectorizer.vocabulary == ["", "[UNK]", "great"]
+    assert vectorizer(["great awful"]).tolist() == [[PAD_ID, PAD_ID, 2, OOV_ID]]
+    for bad in (2, 0, -1, 3.0, "10"):
+        with pytest.raises(ValueError, match=r"vocab_size must be an integer >= 3 \(padding, \[UNK\] and a word\)"):
+            TextVectorizer(vocab_size=bad)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"padding": "left"}, "padding must be 'pre' or 'post', not 'left'"),
+    ({"truncating": "middle"}, "truncating must be 'pre' or 'post', not 'middle'"),
+    ({"seq_len": 0}, "seq_len must be a positive integer, got 0"),
+])
+def test_a_bad_layout_is_refused_when_the_vectorizer_is_made_or_relaid(vectorizer, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TextVectorizer(**kwargs)
+    with pytest.raises(ValueError, match=message):
+        vectorizer.with_layout(**kwargs)
+
+
+def test_with_layout_keeps_what_it_is_not_told_to_change(vectorizer):
+    post = vectorizer.with_layout(padding="post")
+    assert (post.seq_len, post.padding, post.truncating, post.vocabulary) == (
+        6, "post", "pre", vectorizer.vocabulary)
+    cut_start = vectorizer.with_layout(truncating="post")
+    assert (cut_start.seq_len, cut_start.padding, cut_start.truncating) == (6, "pre", "post")
+
+
+def test_unadapted_vectorizer_says_what_to_call():
+    fresh = TextVectorizer(vocab_size=10, seq_len=4)
+    for use in (lambda: fresh(["text"]), lambda: fresh.vocabulary, lambda: fresh.with_layout(seq_len=3)):
+        with pytest.raises(RuntimeError, match=r"^call adapt\(train_texts\) first: the vectorizer has no vocabulary yet$"):
+            use()
+    assert repr(fresh) == ("TextVectorizer(vocab_size=10, seq_len=4, padding='pre', truncating='pre', "
+                           "vocabulary=not adapted)")
+    fresh.adapt(["good film", "bad film"])
+    assert repr(fresh).endswith("vocabulary=5)")  # '', [UNK], film, bad, good
+
+
+def test_text_list_errors_name_the_problem():
+    fresh = TextVectorizer(vocab_size=10, seq_len=4)
+    with pytest.raises(TypeError, match=r"^expected a list of texts, got a single string: wrap it in a list$"):
+        fresh.adapt("one string")
+    with pytest.raises(TypeError, match=r"^every text must be a string, got int$"):
+        fresh.adapt(["fine", 3])
+    with pytest.raises(TypeError, match=r"^every text must be a string, got bytes$"):
+        fresh.adapt([b"bytes"])
+    with pytest.raises(ValueError, match=r"^adapt\(\) needs at least one non-empty training text$"):
+        fresh.adapt(["", "  "])
+
+
+def test_words_fall_back_to_the_vocabulary_when_python_and_keras_split_differently():
+    vectorizer = make_vectorizer(["great movie"], vocab_size=10, seq_len=4)
+    # Python's str.split breaks at a no-break space; TextVectorization's whitespace split does not
+    assert vectorizer.words("great\u00a0movie") == [("[UNK]", OOV_ID)]
+    assert vectorizer.words("Great movie!") == [("great", vectorizer.vocabulary.index("great")),
+                                                ("movie", vectorizer.vocabulary.index("movie"))]
+
+
+def test_refusals_explain_how_to_fix_the_review(tiny_model, vectorizer):
+    with pytest.raises(ValueError, match=r"^The review is empty: type a sentence or two, e\.g\. 'The acting was great\.'$"):
+        predict_sentiment(tiny_model, vectorizer, " ")
+    with pytest.raises(TypeError, match=r"^text must be a string, got list$"):
+        predict_sentiment(tiny_model, vectorizer, ["a list"])
+    words_learned = len(vectorizer.vocabulary) - 2  # without padding and [UNK]
+    with pytest.raises(ValueError) as refused:
+        predict_sentiment(tiny_model, vectorizer, "zorblax quuxly")
+    assert str(refused.value) == (
+        f"None of the words in 'zorblax quuxly' are in the model's vocabulary ({words_learned:,} words learned "
+        "from the training reviews), so any answer would be a guess. Write it with ordinary review words, "
+        "e.g. 'The acting was great but the story was boring.'")
+
+
+def test_prediction_prints_no_progress_bar(tiny_model, vectorizer, capfd):
+    predict_sentiment(tiny_model, vectorizer, "The movie was great")
+    out, err = capfd.readouterr()
+    assert out == "" and "step" not in err  # a progress bar per typed review would bury the answer
+
+
+class ModelWithoutShape:
+    """A model that predicts but does not declare its input shape (a subclassed model, say)."""
+
+    def predict(self, X, verbose=0):
+        return np.array([[0.9]], dtype="float32")
+
+
+def test_a_model_without_an_input_shape_is_still_asked(vectorizer):
+    assert predict_sentiment(ModelWithoutShape(), vectorizer, "The movie was great").label == "positive"
+
+
+@pytest.mark.parametrize("length, shown", [
+    (59, None), (60, None), (61, 57),  # up to 60 characters are shown whole; longer ones cut to 57 + "..."
+])
+def test_prediction_shortens_only_texts_over_60_characters(length, shown):
+    text = ("great " * 20)[:length]
+    line = str(SentimentPrediction(text, 0.5, "positive", ["great"], []))
+    quoted = line.split(" ", 4)[-1]
+    assert quoted == repr(text if shown is None else text[:shown] + "...")
+    assert "not in the vocabulary" not in line  # nothing to list
+
+
+def test_prediction_lists_the_first_eight_unknown_words():
+    unknown = [f"w{i}" for i in range(10)]
+    line = str(SentimentPrediction("some text", 0.1, "negative", [], unknown))
+    assert line == "NEGATIVE (P(positive) = 0.10) 'some text'; not in the vocabulary: w0, w1, w2, w3, w4, w5, w6, w7"
