@@ -818,3 +818,212 @@ def test_a_download_cut_short_is_an_error_and_leaves_no_partial_file(tmp_path, c
     with pytest.raises(DownloadError, match=r"imdb\.npz: the connection closed after 10 of 100,000 bytes"):
         reviews.download(cut_short_origin + "imdb.npz", tmp_path / "imdb.npz", timeout=30)
     assert list(tmp_path.iterdir()) == []  # neither the target nor a .part file
+
+
+# ---------------------------------------------------------------------------------------------------
+# Added by the second mutation run (tools/mutation.py reviews, 40 survivors): defaults, seeds, the
+# fallback message, encodings whatever the locale, and the download worker's end in every case
+# ---------------------------------------------------------------------------------------------------
+def test_the_default_sizes_are_2500_training_and_1000_test_reviews(tmp_path):
+    path = write_csv(tmp_path / "big.csv", grouped_rows(1800, 1800))
+    data = load_reviews(path=path)  # auto, every size left at its default
+    assert (len(data.train_texts), len(data.test_texts)) == (2500, 1000)
+    assert np.concatenate([data.train_labels, data.test_labels]).mean() == 0.5  # one balanced pool, then split
+
+
+def test_a_csv_sample_follows_the_seed_and_the_default_seed_is_0(tmp_path):
+    path = write_csv(tmp_path / "sorted.csv", grouped_rows(30, 30))
+    first, again, other = (load_reviews("csv", path=path, n_train=10, n_test=6, seed=s) for s in (2, 2, 3))
+    assert first.train_texts == again.train_texts and first.test_texts == again.test_texts
+    assert first.train_texts != other.train_texts
+    default, zero = load_reviews("csv", path=path, n_train=10, n_test=6), load_reviews("csv", path=path, n_train=10,
+                                                                                     n_test=6, seed=0)
+    assert default.train_texts == zero.train_texts and default.test_texts == zero.test_texts
+
+
+def many_imdb_reviews(folder, n=40, word_index=None):
+    """`n` distinct IMDB reviews (rank sequences), alternating labels, so a sample is unlikely by chance."""
+    import json
+
+    ragged = np.array([[1 + i % 6, 1 + (i // 6) % 6, 1 + i // 36] for i in range(n)] + [None], dtype=object)[:-1]
+    make_imdb_files(folder, x_train=ragged, y_train=np.arange(n) % 2)
+    if word_index is not None:
+        (folder / "imdb_word_index.json").write_text(json.dumps(word_index, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+# A mirror (any origin but the official one) whose files are already in the cache: no server needed.
+MIRROR = "http://mirror.invalid/"
+
+
+def test_auto_samples_imdb_with_the_callers_seed(tmp_path):
+    many_imdb_reviews(tmp_path)
+    auto = load_reviews(n_train=10, n_test=2, seed=3, origin=MIRROR, cache_dir=tmp_path)
+    assert auto.source == "imdb"
+    assert auto.train_texts == load_reviews("imdb", n_train=10, n_test=2, seed=3, origin=MIRROR,
+                                            cache_dir=tmp_path).train_texts
+
+
+def test_the_default_imdb_vocabulary_is_5000_words(tmp_path):
+    folder = tmp_path
+    make_imdb_files(folder, x_train=np.array([[4996, 4997], [4996], [4997], [4996, 4996]] + [None], dtype=object)[:-1],
+                    y_train=np.array([1, 0, 1, 0]))
+    (folder / "imdb_word_index.json").write_text('{"kept": 4996, "dropped": 4997}')
+    data = load_reviews("imdb", n_train=4, n_test=2, origin=MIRROR, cache_dir=tmp_path)
+    assert "num_words=5000" in data.message and "outside the 5,000 most frequent" in data.message
+    assert sorted(data.train_texts) == ["[UNK]", "kept", "kept [UNK]", "kept kept"]  # id 5000 is out, 4999 in
+
+
+def test_the_fixed_source_variable_cannot_be_auto_and_the_error_lists_the_fixed_sources(monkeypatch):
+    monkeypatch.setenv(reviews.SOURCE_ENV_VAR, "auto")
+    with pytest.raises(ReviewDataError) as error:
+        load_reviews(n_train=4, n_test=2)
+    assert str(error.value) == ("LSTM_COURSE_REVIEWS_SOURCE='auto': expected one of "
+                                "('imdb', 'csv', 'aclImdb', 'generated')")
+
+
+def test_the_offline_fallback_message_in_full(tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/"
+    data = load_reviews(n_train=4, n_test=2, origin=url, cache_dir=tmp_path, timeout=5)
+    assert data.message == (
+        f"The IMDB reviews could not be downloaded ({url}imdb.npz: [Errno 111] Connection refused), so these are "
+        "the course's GENERATED stand-in reviews: synthetic text that mimics real reviews, not real data. For the "
+        "real reviews, run this notebook with internet access (Colab or Binder), or pass path= to a local "
+        "'review,sentiment' CSV or an aclImdb folder.")
+
+
+def test_a_csv_with_bytes_windows_1252_leaves_undefined_is_read_as_latin_1(tmp_path):
+    # 0x81 and 0x8d are undefined in Windows-1252 (and invalid UTF-8): only Latin-1 decodes them
+    rows = b"".join(b"caf\xe9 \x81 %d,%s\r\n" % (i, b"positive" if i % 2 else b"negative") for i in range(6))
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"review,sentiment\r\n" + rows + b"\x8d tail,negative\r\n")
+    data = load_reviews("csv", path=path, n_train=5, n_test=2)
+    assert "caf\xe9 \x81 3" in data.train_texts + data.test_texts
+    assert data.message == "Reviews from the local CSV file odd.csv (7 rows, read as Latin-1, HTML line breaks removed)."
+
+
+@pytest.fixture
+def c_locale():
+    """The process runs under the C locale (ASCII), as Windows' cp1252 or a bare Docker image would: a file
+    opened without an explicit encoding is then decoded with it (unless Python runs in UTF-8 mode)."""
+    import locale
+
+    saved = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+
+
+def test_aclimdb_reviews_are_read_as_utf8_whatever_the_locale(tmp_path, c_locale):
+    root = make_aclimdb(tmp_path / "aclImdb", per_class=1)
+    (root / "train" / "pos" / "0_7.txt").write_text("Très émouvant, à voir.", encoding="utf-8")
+    data = load_reviews("aclImdb", path=root, n_train=2, n_test=2)
+    assert "Très émouvant, à voir." in data.train_texts
+
+
+def test_the_imdb_word_index_is_read_as_utf8_whatever_the_locale(tmp_path, c_locale):
+    many_imdb_reviews(tmp_path, n=4, word_index={**WORD_INDEX, "café": 1})  # a mirror's index, not ASCII-escaped
+    data = load_reviews("imdb", n_train=4, n_test=2, origin=MIRROR, cache_dir=tmp_path)
+    assert any(text.split()[0] == "café" for text in data.train_texts)
+
+
+class GatedTransfer:
+    """Stands in for urlopen: answers at once without a Content-Length, then blocks in read() until `gate`
+    opens (bounded) and ends the file. `in_read` tells when the worker thread is blocked there."""
+
+    def __init__(self):
+        self.gate, self.in_read, self.calls, self.threads = threading.Event(), threading.Event(), [], []
+
+    def urlopen(self, url, timeout=None):
+        self.calls.append((url, timeout))
+        self.threads.append(threading.current_thread())
+        return self
+
+    headers = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, size):
+        self.in_read.set()
+        self.gate.wait(30)
+        return b""
+
+
+class ClockAfter(FakeClock):
+    """A fake clock that starts only once `started` is set (bounded wait): no progress before the worker
+    is blocked in read() is the watchdog's doing, never the scheduler's."""
+
+    def __init__(self, step, started):
+        super().__init__(step)
+        self.started = started
+
+    def monotonic(self):
+        self.started.wait(30)
+        return super().monotonic()
+
+
+@pytest.fixture
+def gated(monkeypatch):
+    transfer = GatedTransfer()
+    monkeypatch.setattr(reviews.urllib.request, "urlopen", transfer.urlopen)
+    yield transfer
+    transfer.gate.set()
+    for thread in transfer.threads:
+        thread.join(10)
+
+
+def test_download_waits_ten_seconds_by_default_and_its_lingering_worker_is_a_named_daemon(tmp_path, gated, monkeypatch):
+    clock = ClockAfter(step=2.5, started=gated.in_read)
+    monkeypatch.setattr(reviews, "time", clock)
+    url = "http://mirror.invalid/imdb.npz"
+    with pytest.raises(DownloadError, match=r"^http://mirror\.invalid/imdb\.npz: no response for 10 s$"):
+        reviews.download(url, tmp_path / "imdb.npz")  # the default timeout
+    assert 10 < clock.readings[-1] - clock.readings[1] <= 12.5
+    assert gated.calls == [(url, 10.0)]  # the socket times out too, so an abandoned worker ends on its own
+    [worker] = gated.threads  # still blocked in read(): it must never keep the kernel or a script from exiting
+    assert worker.is_alive() and worker.daemon and worker.name == f"download {url}"  # and says what it is doing
+    gated.gate.set()
+    worker.join(10)
+    assert list(tmp_path.iterdir()) == []  # the abandoned worker removes its .part file when it ends
+
+
+def test_a_transfer_ending_as_the_watchdog_gives_up_is_still_a_download_error_and_leaves_no_file(
+        tmp_path, gated, monkeypatch):
+    # The worst moment: the watchdog has just cancelled, and the server ends the file before the watchdog
+    # reads the outcome. The worker saw the cancel, so it removed its .part file; the result must be a
+    # DownloadError (never a file that is missing or half-closed, never another OSError).
+    class CancelThenLetTheTransferEnd(threading.Event):
+        def set(self):
+            super().set()
+            gated.gate.set()
+            for thread in gated.threads:
+                thread.join(10)
+
+    monkeypatch.setattr(reviews, "threading", type("threading", (), {
+        "Event": CancelThenLetTheTransferEnd, "Thread": threading.Thread, "get_ident": staticmethod(threading.get_ident)}))
+    monkeypatch.setattr(reviews, "time", ClockAfter(step=1.0, started=gated.in_read))
+    with pytest.raises(DownloadError, match="no response for 2 s"):
+        reviews.download("http://mirror.invalid/imdb.npz", tmp_path / "imdb.npz", timeout=2)
+    assert not gated.threads[0].is_alive() and list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_download_ends_its_worker_without_an_uncaught_exception(tmp_path, monkeypatch):
+    # The connection fails before any file is opened: the worker's clean-up must not raise (a traceback
+    # from a background thread would be printed into the learner's notebook).
+    import urllib.error
+
+    def refuse(url, timeout=None):
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    uncaught = []
+    monkeypatch.setattr(reviews.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(threading, "excepthook", uncaught.append)
+    with pytest.raises(DownloadError, match=r"imdb\.npz: \[Errno 111\] Connection refused"):
+        reviews.download("http://mirror.invalid/imdb.npz", tmp_path / "imdb.npz", timeout=5)
+    assert uncaught == [] and list(tmp_path.iterdir()) == []
