@@ -123,3 +123,26 @@ def test_cell_path_equals_the_full_gradient_when_only_the_cell_path_exists():
     lstm.weights[1].assign(np.zeros(lstm.weights[1].shape, dtype="float32"))
     result = lstm_cell_path(model, X)
     assert result["cell_path"] == pytest.approx(result["all_paths"], rel=1e-4)
+
+
+# -- exact behaviour that mutation testing (tools/mutation.py gradients) showed was unpinned ----------------
+
+def test_per_step_factor_uses_the_ratio_of_first_to_last_norm():
+    assert per_step_factor([8.0, 4.0, 2.0]) == pytest.approx(2.0)  # (8 / 2) ** (1 / 2): it grows backwards
+    assert per_step_factor([1.0, 2.0]) == pytest.approx(0.5)  # two norms are enough: one step
+    assert per_step_factor(np.array([[3.0], [3.0], [3.0]])) == pytest.approx(1.0)  # any shape, flattened
+    with pytest.raises(ValueError, match=r"^per_step_factor needs at least two positive, finite gradient norms$"):
+        per_step_factor([2.0, np.inf])
+
+
+def test_numpy_bptt_follows_a_nonzero_bias_and_starts_from_the_output_weights():
+    X, _ = make_long_range_data(16, distance=8, seed=5)
+    model = untrained_model("simple_rnn", 8, seed=1, input_scale=0.5, units=6, embed_dim=6)
+    rnn, dense = model.layers[1], model.layers[2]
+    rng = np.random.default_rng(0)
+    rnn.weights[2].assign(rng.normal(0.0, 0.8, rnn.weights[2].shape).astype("float32"))  # a trained-looking bias
+    bptt = simple_rnn_bptt(model, X)
+    np.testing.assert_allclose(bptt["input_grad"], input_gradient_norms(model, X), rtol=1e-4)
+    # delta_T = d logit / d h_T = v for every example, so its norm is ||v|| (not the batch's norm)
+    assert bptt["hidden_grad"][-1] == pytest.approx(np.linalg.norm(dense.kernel.numpy()[:, 0]), rel=1e-6)
+    assert bptt["step_factor"] == pytest.approx(bptt["hidden_grad"][:-1] / bptt["hidden_grad"][1:], rel=0.2)

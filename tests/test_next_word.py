@@ -1,5 +1,6 @@
 """Unit tests of lstm_course.next_word (lesson 4: next-word prediction)."""
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -499,3 +500,70 @@ def test_a_model_trained_with_the_end_token_stops_where_the_corpus_stops():
         assert nw.predict_next_word(model, vectorizer, sentence, k=1)[0][0] == nw.END_TOKEN
     greedy = nw.generate_sentence(model, vectorizer, "hello", max_words=10, temperature=0)
     assert greedy["ended"] and greedy["text"] in nw.CORPUS
+
+
+# -- exact behaviour that mutation testing (tools/mutation.py next_word) showed was unpinned ----------------
+
+def test_unknown_word_message_in_full():
+    error = nw.UnknownWordError(["world"], ["hello", "how"])
+    assert str(error) == (
+        "unknown word(s) ['world']: the model only knows the 2 words it was trained on: hello, how. "
+        "An unknown word would reach the model as [UNK], which it never saw, so its answer would be a "
+        "guess; rephrase with known words.")
+
+
+def test_add_end_says_how_to_build_a_vocabulary_with_the_token(vocabulary):
+    with pytest.raises(ValueError, match=r"^the vocabulary has no '\[END\]' token: build it with "
+                                         r"make_vectorizer\(corpus, end_token=True\)$"):
+        nw.add_end([[2, 3]], vocabulary)
+
+
+def test_legacy_word_index_splits_at_the_punctuation_it_removes():
+    assert nw.legacy_word_index(["Hello,how are-you", "how?"]) == {"how": 1, "hello": 2, "are": 3, "you": 4}
+
+
+@pytest.mark.parametrize("X, y", [
+    (np.zeros((3, 2)), np.zeros((3, 1))),  # y must be one id per row
+    (np.zeros(3), np.zeros(3)),  # X must be rows of ids
+    (np.zeros((3, 2)), np.zeros(2)),  # as many targets as rows
+    (np.zeros((0, 2)), np.zeros(0)),  # at least one pair
+])
+def test_continuation_counts_refuses_mismatched_shapes(X, y):
+    with pytest.raises(ValueError, match=r"^need X of shape \(n, length\) and y of shape \(n,\), n > 0; got "):
+        nw.continuation_counts(X, y)
+
+
+def test_continuation_counts_of_a_single_pair():
+    assert nw.continuation_counts([[0, 2]], [3]) == {(0, 2): {3: 1}}
+
+
+def test_chart_shows_five_words_by_default_and_at_most_every_known_word(trained):
+    model, vectorizer, _ = trained
+    assert len(nw.top_k_chart_data(model, vectorizer, "hello how")["words"]) == 5
+    known = len(nw.get_vocabulary(vectorizer)) - len(nw.RESERVED_IDS)
+    assert len(nw.top_k_chart_data(model, vectorizer, "hello how", k=known)["words"]) == known
+    with pytest.raises(ValueError, match=rf"^k must be a whole number from 1 to {known} \(the number of known words\)"):
+        nw.top_k_chart_data(model, vectorizer, "hello how", k=known + 1)
+
+
+def test_a_long_text_warning_points_at_the_learners_line(trained):
+    model, vectorizer, _ = trained
+    for ask in (nw.top_k_chart_data, nw.predict_next_word):
+        with pytest.warns(nw.InputTooLongWarning, match="last 4: 'how are your friends'.*'hello'") as record:
+            line = sys._getframe().f_lineno + 1  # the next line: the learner's call
+            ask(model, vectorizer, "hello how are your friends")
+        warning = [w for w in record if w.category is nw.InputTooLongWarning][0]
+        assert (warning.filename, warning.lineno) == (__file__, line)
+
+
+def test_generate_samples_at_temperature_one_from_seed_zero_by_default(trained):
+    model, vectorizer, _ = trained
+    default = nw.generate(model, vectorizer, "hello", 12)
+    assert default == nw.generate(model, vectorizer, "hello", 12, temperature=1.0, seed=0)
+    others = {nw.generate(model, vectorizer, "hello", 12, temperature=t, seed=s) for t, s in ((2.0, 0), (1.0, 1))}
+    assert default not in others  # so the two defaults are really what is used
+
+
+def test_generate_names_the_bad_count():
+    with pytest.raises(ValueError, match=r"^n_words must be a whole number >= 0, got -1$"):
+        nw.generate(None, nw.CORPUS, "hello", -1)
