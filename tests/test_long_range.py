@@ -51,6 +51,22 @@ def test_training_is_repeatable_and_lstm_learns_a_short_cue():
     assert first.val_accuracy > 0.9
 
 
+def test_run_grid_trains_every_combination_in_order_and_keeps_the_models_asked_for(capsys):
+    from lstm_course.long_range import run_grid
+    tiny = dict(n_train=16, n_val=8, epochs=1, units=2, embed_dim=2, vocab_size=12)
+    results, models = run_grid(["simple_rnn", "lstm"], [3], [0, 1], keep_models_for=[("lstm", 3, 1)], **tiny)
+    assert [(r.cell, r.distance, r.seed) for r in results] == [
+        ("simple_rnn", 3, 0), ("simple_rnn", 3, 1), ("lstm", 3, 0), ("lstm", 3, 1)]
+    assert list(models) == [("lstm", 3, 1)]
+    model, (X, y) = models[("lstm", 3, 1)]
+    assert model.input_shape == (None, 4) and X.shape == (24, 4) and y.shape == (24,)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and lines[0].startswith("simple_rnn  N=3   seed 0: val accuracy ")
+    assert lines[-1].startswith("      lstm  N=3   seed 1: val accuracy " + f"{results[-1].val_accuracy:.2f}")
+    run_grid(["lstm"], [2], [0], verbose=False, **tiny)
+    assert capsys.readouterr().out == ""
+
+
 # --- lesson 1's grid over input scales (trace once, reuse across seeds) ---------------------------------
 from lstm_course.long_range import (KERAS_DEFAULT_EMBEDDING_STD, accuracies, check_lesson_parameters,  # noqa: E402
                                     epochs_used, memory_verdict, rebuild_model, run_scale_grid, select,
