@@ -145,4 +145,24 @@ def test_numpy_bptt_follows_a_nonzero_bias_and_starts_from_the_output_weights():
     np.testing.assert_allclose(bptt["input_grad"], input_gradient_norms(model, X), rtol=1e-4)
     # delta_T = d logit / d h_T = v for every example, so its norm is ||v|| (not the batch's norm)
     assert bptt["hidden_grad"][-1] == pytest.approx(np.linalg.norm(dense.kernel.numpy()[:, 0]), rel=1e-6)
-    assert bptt["step_factor"] == pytest.approx(bptt["hidden_grad"][:-1] / bptt["hidden_grad"][1:], rel=0.2)
+
+
+def test_numpy_bptt_averages_per_example_figures_and_its_slopes_are_keras_own_states():
+    import keras
+
+    X, _ = make_long_range_data(5, distance=7, seed=6)
+    model = untrained_model("simple_rnn", 7, seed=2, input_scale=1.0, units=4, embed_dim=4)
+    whole = simple_rnn_bptt(model, X)
+    alone = [simple_rnn_bptt(model, X[i:i + 1]) for i in range(len(X))]
+    for key in ("input_grad", "hidden_grad", "slope_rms", "step_factor"):
+        assert whole[key].shape == ((7,) if key == "step_factor" else (8,))
+        np.testing.assert_allclose(whole[key], np.mean([a[key] for a in alone], axis=0), rtol=1e-10)
+    for a in alone:  # one example: the measured factor is exactly the ratio of consecutive norms
+        np.testing.assert_allclose(a["step_factor"], a["hidden_grad"][:-1] / a["hidden_grad"][1:], rtol=1e-12)
+    # the tanh slopes 1 - h_t^2 of the states Keras' own SimpleRNN computes, root-mean-squared over units
+    embedding, rnn, _ = model.layers
+    sequence = keras.layers.SimpleRNN(4, return_sequences=True)
+    sequence.build((None, 8, 4))
+    sequence.set_weights(rnn.get_weights())
+    h = np.asarray(sequence(embedding(X)), dtype=np.float64)
+    np.testing.assert_allclose(whole["slope_rms"], np.sqrt(((1 - h ** 2) ** 2).mean(axis=2)).mean(axis=0), rtol=1e-5)
