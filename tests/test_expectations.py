@@ -486,6 +486,17 @@ def test_decoded_keys_that_are_not_hashable_become_comparable_keys():
     assert decode_json('{"__too_large__": {"limit": 3}}').type_name == "value too large to send"
 
 
+def test_a_dict_key_is_the_same_key_whatever_the_order_of_its_items():
+    """A decoded dict used as a key is keyed by its items in a canonical order: items with equal values and
+    keys of different types (which Python cannot sort against each other) included."""
+    equal_values = decode_json('{"__dict__": [[{"__dict__": [["a", 1], ["b", 1]]}, "v"], '
+                               '[{"__dict__": [["b", 1], ["a", 1]]}, "w"]]}')
+    assert list(equal_values.values()) == ["w"]  # one key: the second entry replaced the first
+    mixed = decode_json('{"__dict__": [[{"__dict__": [[1, "x"], ["a", "y"]]}, "v"], '
+                        '[{"__dict__": [["a", "y"], [1, "x"]]}, "w"]]}')
+    assert list(mixed.values()) == ["w"]
+
+
 # --- authoring: exact specs and messages ----------------------------------------------------------------
 def test_specs_are_complete_plain_dicts():
     assert make_spec("f()", between=(0.5, 1.0), hint="h") == {
