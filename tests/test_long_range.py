@@ -150,6 +150,40 @@ def test_scale_grid_keeps_the_weights_asked_for():
     assert {(r.input_scale, r.seed) for r in results} == {(None, 0), (None, 1), (0.5, 0), (0.5, 1)}
 
 
+def test_scale_grid_builds_one_runner_per_model_with_every_size_given(monkeypatch, capsys):
+    import lstm_course.long_range as long_range
+
+    made, real = [], long_range.make_runner
+
+    def counting(*args, **kwargs):
+        made.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(long_range, "make_runner", counting)
+    sizes = dict(units=2, embed_dim=2, vocab_size=30, learning_rate=0.01)
+    results, _ = run_scale_grid(["simple_rnn"], [3], [None, 0.5], [0], n_train=32, n_val=16, epochs=1, **sizes)
+    assert made == [(("simple_rnn", 3), sizes)]  # one runner serves both input scales
+    lines = capsys.readouterr().out.splitlines()  # verbose by default: one line per run
+    assert len(lines) == 2 and all(line.strip().startswith("simple_rnn  N=3") for line in lines)
+
+
+def test_untrained_model_is_the_model_train_seeds_starts_from():
+    from lstm_course.env import set_seed
+    from lstm_course.models import build_sequence_classifier
+
+    model = untrained_model("lstm", 6, seed=4, input_scale=0.5)
+    embedding, lstm, _ = model.layers
+    assert model.input_shape == (None, 7)  # the cue and 6 distractors
+    assert (embedding.input_dim, embedding.output_dim, lstm.units) == (100, 32, 32)  # train_seeds' defaults
+    set_seed(4)
+    fresh = build_sequence_classifier("lstm", 100, 7, 32, 32, embedding_std=0.5)
+    for ours, theirs in zip(model.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    plain = untrained_model("lstm", 2, seed=0, units=3, embed_dim=2, vocab_size=10,
+                            recurrent_options={"unit_forget_bias": False})
+    assert plain.layers[1].unit_forget_bias is False and lstm.unit_forget_bias is True
+
+
 def test_a_runner_is_shared_only_by_models_of_its_shape():
     from lstm_course.long_range import make_runner
 
