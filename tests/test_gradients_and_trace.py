@@ -166,3 +166,43 @@ def test_numpy_bptt_averages_per_example_figures_and_its_slopes_are_keras_own_st
     sequence.set_weights(rnn.get_weights())
     h = np.asarray(sequence(embedding(X)), dtype=np.float64)
     np.testing.assert_allclose(whole["slope_rms"], np.sqrt(((1 - h ** 2) ** 2).mean(axis=2)).mean(axis=0), rtol=1e-5)
+
+
+def _sequential(*layers, seq_len=5):
+    import keras
+
+    model = keras.Sequential([keras.Input((seq_len,), dtype="int32"), *layers])
+    return model
+
+
+def test_gradient_helpers_name_the_model_they_need():
+    import keras
+
+    X, _ = make_long_range_data(4, distance=4, seed=0)
+    two_outputs = _sequential(keras.layers.Embedding(20, 3), keras.layers.SimpleRNN(2), keras.layers.Dense(2))
+    with pytest.raises(ValueError, match=r"^input_gradient_norms needs a model that ends in Dense\(1, sigmoid\)$"):
+        input_gradient_norms(two_outputs, X)
+    with pytest.raises(ValueError, match=r"^needs a model that ends in Dense\(1, sigmoid\)$"):
+        simple_rnn_bptt(two_outputs, X)
+    no_embedding = _sequential(keras.layers.Reshape((5, 1)), keras.layers.SimpleRNN(2), keras.layers.Dense(1))
+    with pytest.raises(ValueError, match=r"^input_gradient_norms needs a model whose first layer is an Embedding$"):
+        input_gradient_norms(no_embedding, X)
+    extra = _sequential(keras.layers.Embedding(20, 3), keras.layers.SimpleRNN(2), keras.layers.Dense(4),
+                        keras.layers.Dense(1))
+    with pytest.raises(ValueError, match=r"^needs Embedding -> SimpleRNN -> Dense\(1\), got "
+                                         r"Embedding -> SimpleRNN -> Dense -> Dense$"):
+        simple_rnn_bptt(extra, X)
+    with pytest.raises(ValueError, match=r'^target="loss" needs the labels y$'):
+        input_gradient_norms(untrained_model("lstm", 4, 0), X, target="loss")
+
+
+def test_loss_gradient_is_the_logit_gradient_times_the_error_of_the_prediction():
+    # For one example, d loss / d x_t = (sigmoid(logit) - y) * d logit / d x_t: the norms differ by |p - y|,
+    # with p the model's own prediction (a nonzero output bias included) and integer labels accepted.
+    X, y = make_long_range_data(2, distance=5, seed=3)
+    model = untrained_model("simple_rnn", 5, seed=0, input_scale=1.0, units=4, embed_dim=4)
+    model.layers[-1].bias.assign(np.array([0.7], dtype="float32"))
+    for i in range(2):
+        p = float(model.predict(X[i:i + 1], verbose=0)[0, 0])
+        loss_norms = input_gradient_norms(model, X[i:i + 1], np.asarray(y[i:i + 1], dtype="int64"), target="loss")
+        np.testing.assert_allclose(loss_norms, abs(p - y[i]) * input_gradient_norms(model, X[i:i + 1]), rtol=1e-4)
