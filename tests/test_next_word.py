@@ -567,3 +567,76 @@ def test_generate_samples_at_temperature_one_from_seed_zero_by_default(trained):
 def test_generate_names_the_bad_count():
     with pytest.raises(ValueError, match=r"^n_words must be a whole number >= 0, got -1$"):
         nw.generate(None, nw.CORPUS, "hello", -1)
+
+
+def test_the_default_training_is_the_seeds_recipe(trained):
+    # 200 epochs, seed 42, no end token: the defaults give exactly the model of the `trained` fixture
+    model, vectorizer, loss = nw.train_next_word_model()
+    assert loss == trained[2] and vectorizer.get_vocabulary() == trained[1].get_vocabulary()
+
+
+def _sentence(n_words):
+    return " ".join(f"w{i}" for i in range(n_words))
+
+
+def test_training_uses_the_corpus_it_is_given_and_reports_the_loss():
+    corpus = ["the cat sat down", "the dog sat up"]
+    model, vectorizer, loss = nw.train_next_word_model(corpus, epochs=1)
+    vocabulary = vectorizer.get_vocabulary()
+    assert sorted(vocabulary[2:]) == ["cat", "dog", "down", "sat", "the", "up"]
+    assert model.input_shape == (None, 3) and model.output_shape == (None, 8)
+    assert loss == pytest.approx(math.log(8), rel=0.05)  # one step from a near-uniform softmax: the loss, not accuracy
+    _, _, untrained = nw.train_next_word_model(corpus, epochs=0)
+    assert math.isnan(untrained)  # no step taken, no loss to report
+
+
+def test_training_takes_at_most_one_full_batch_of_32_pairs():
+    nw.train_next_word_model([_sentence(33)], epochs=0)  # 32 prefixes: one batch
+    with pytest.raises(ValueError, match=r"^33 training pairs do not fit one batch of 32; use model.fit instead$"):
+        nw.train_next_word_model([_sentence(34)], epochs=0)
+
+
+def test_predict_next_word_returns_three_words_by_default(trained):
+    model, vectorizer, _ = trained
+    assert len(nw.predict_next_word(model, vectorizer, "hello how")) == 3
+
+
+def test_ties_keep_vocabulary_order_in_a_large_vocabulary():
+    # numpy's default sort is not stable beyond 16 elements: the stable one keeps ties in vocabulary order
+    vocabulary = ["", "[UNK]"] + [f"w{i}" for i in range(2, 40)]
+    p = np.full(40, 0.02)
+    p[5], p[0], p[1] = 0.3, 0.0, 0.0
+    p /= p.sum()
+    model = controlled_model(vocabulary, np.maximum(p, 1e-12))
+    words = [word for word, _ in nw.predict_next_word(model, vocabulary, "w2", k=10)]
+    assert words == ["w5", "w2", "w3", "w4", "w6", "w7", "w8", "w9", "w10", "w11"]
+
+
+def test_temperature_works_in_float64_so_sampling_accepts_the_result():
+    p32 = np.random.default_rng(0).random(1000).astype(np.float32)
+    q = nw.apply_temperature(p32, 0.7)
+    assert q.dtype == np.float64 and abs(q.sum() - 1.0) < 1e-12
+    np.random.default_rng(0).choice(len(q), p=q)  # numpy's own check of the sum
+
+
+def test_temperature_never_warns_about_impossible_words_or_tiny_temperatures():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log(0) and overflowing logits are expected, not accidents
+        assert nw.apply_temperature([0.5, 0.5, 0.0], 0.5).tolist() == [0.5, 0.5, 0.0]
+        assert nw.apply_temperature([0.6, 0.4], 1e-300).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("bad", [[float("nan"), 0.5], [float("inf"), 0.5], [0.5, -0.1], [0.0, 0.0], []])
+def test_probabilities_must_be_finite_and_non_negative(bad):
+    with pytest.raises(ValueError, match=r"^probabilities must be a 1-D array of non-negative numbers with a "
+                                         r"positive sum$"):
+        nw.apply_temperature(bad, 1.0)
+
+
+def test_generate_sentence_defaults_to_ten_words_at_temperature_one_from_seed_zero(trained):
+    model, vectorizer, _ = trained
+    default = nw.generate_sentence(model, vectorizer, "hello")
+    assert len(default["new_words"]) == 10 and not default["ended"]  # no end token: it runs to max_words
+    assert default == nw.generate_sentence(model, vectorizer, "hello", max_words=10, temperature=1.0, seed=0)
+    for other in ({"temperature": 2.0}, {"seed": 1}):
+        assert nw.generate_sentence(model, vectorizer, "hello", **other)["text"] != default["text"]
