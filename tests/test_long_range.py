@@ -184,6 +184,29 @@ def test_untrained_model_is_the_model_train_seeds_starts_from():
     assert plain.layers[1].unit_forget_bias is False and lstm.unit_forget_bias is True
 
 
+def test_train_on_distance_defaults_are_the_ones_lesson_2_relies_on():
+    """Lesson 2 slices the validation set at 1000 and builds its untrained twin with a vocabulary of 100."""
+    import inspect
+
+    result, model, (X, y) = train_on_distance("lstm", 2, seed=3, units=2, embed_dim=2, return_model=True)
+    expected_X, expected_y = make_long_range_data(1400, 2, 100, seed=10_003)  # its own data stream per seed
+    assert np.array_equal(X, expected_X) and np.array_equal(y, expected_y)
+    assert len(result.train_loss) == 10 and model.layers[0].input_dim == 100
+    defaults = {name: p.default for name, p in inspect.signature(train_on_distance).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    assert defaults == dict(n_train=1000, n_val=400, epochs=10, batch_size=32, units=32, embed_dim=16,
+                            vocab_size=100, embedding_std=1.0, learning_rate=3e-3, return_model=False)
+
+
+def test_rebuild_model_takes_the_weights_of_the_default_grid_model():
+    """Lesson 1 rebuilds the models run_scale_grid kept with rebuild_model's defaults: the sizes must agree."""
+    weights = untrained_model("lstm", 3, seed=0).get_weights()  # train_seeds' default sizes
+    model = rebuild_model("lstm", 3, weights)
+    assert model.input_shape == (None, 4)
+    for ours, kept in zip(model.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(ours, kept)
+
+
 def test_a_runner_is_shared_only_by_models_of_its_shape():
     from lstm_course.long_range import make_runner
 
