@@ -65,7 +65,8 @@ colab:
 	bash tools/colab_stack.sh
 
 # Mutation testing (tools/mutation.py): score per module and surviving mutants. MODULES="reviews" for some,
-# MUTATION_ARGS=--changed for the modules changed since origin/main.
+# MUTATION_ARGS=--changed for the modules whose source or tests changed since their recorded run
+# (tools/mutation_record.json, written by each complete run); CI adds --no-tensorflow.
 mutation: setup
 	nice -n 10 $(BIN)/python tools/mutation.py $(MODULES) $(MUTATION_ARGS)
 

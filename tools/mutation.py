@@ -10,7 +10,7 @@ so mutmut's `mutants/` folder never appears in the working tree.
 
     python tools/mutation.py                      # every module in MODULES
     python tools/mutation.py numpy_lstm reviews   # some modules
-    python tools/mutation.py --changed            # modules changed since origin/main (or HEAD~1)
+    python tools/mutation.py --changed            # modules changed since their recorded run (CI)
     python tools/mutation.py --recheck reviews    # after adding tests: rerun only the survivors
     python tools/mutation.py long_range --functions summarize,select   # only these functions
 
@@ -165,6 +165,53 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("reviews", "_load_aclimdb",
      'texts = [clean_review_text(files[i].read_text(encoding="UTF-8", errors="replace")) for i in chosen]'):
         "codec names are case-insensitive",
+    # text_prep
+    ("text_prep", "pad_ids", 'sequences, maxlen=seq_len, padding=padding, truncating=truncating, dtype="int32"'):
+        "keras.utils.pad_sequences pads with value=0 by default, and PAD_ID is 0",
+    ("text_prep", "pad_ids", "sequences, maxlen=seq_len, padding=padding, truncating=truncating, value=PAD_ID, )"):
+        "keras.utils.pad_sequences returns int32 by default",
+    ("text_prep", "TextVectorizer.__init__",
+     "self.layer = keras.layers.TextVectorization(max_tokens=self.vocab_size, ragged=True)"):
+        "TextVectorization's default output_mode is 'int'",
+    **{("text_prep", "TextVectorizer.adapt", f"self.layer.adapt(texts, {argument})"):
+       "the vocabulary is counted over all batches: batch sizes 1, 2, 256 and None gave the same vocabulary, ties "
+       "in the same order (checked on Keras 3.13); the batch size only bounds memory while adapting"
+       for argument in ("batch_size=None", "batch_size=257", "")},
+    **{("text_prep", "predict_sentiment",
+        f"probability = float(np.asarray(model.predict(vectorizer([text]), verbose=0)).reshape({size})[0])"):
+       "one text gives one number: reshape(1) is the same, and numpy reads any negative size as 'infer'"
+       for size in ("+1", "-2")},
+    ("text_prep", "predict_sentiment",
+     "probability = float(np.asarray(model.predict(vectorizer([text]), verbose=None)).reshape(-1)[0])"):
+        "Keras 3.13's predict prints no progress bar with verbose=None either (verbose=1 and the default do: "
+        "test_prediction_prints_no_progress_bar kills those)",
+    ("text_prep", "predict_sentiment", 'expected = getattr(model, "input_shape", None)'):
+        "None is not a tuple, so a model without input_shape skips the length check as with (None, None)",
+    # next_word
+    ("next_word", "train_next_word_model", 'loss = float("NAN")'): "float() reads 'nan' case-insensitively",
+    ("next_word", "_top_k", 'ranked = np.argsort(-probabilities, kind="STABLE")  # stable: ties keep vocabulary order'):
+        "numpy reads the sort kind case-insensitively",
+    # gradients
+    **{("gradients", "per_step_factor", f"norms = np.asarray(norms, {argument}).ravel()"):
+       "norms[0] / norms[-1] is true division and the power a float one, so integer or float32 norms give the "
+       "same float as float64 ones" for argument in ("dtype=None", "")},
+    **{("gradients", "simple_rnn_bptt", line): "astype(None) converts to float64, numpy's default float type"
+       for line in ("W, U, b = (w.numpy().astype(None) for w in rnn.weights)",
+                    "v = dense.kernel.numpy().astype(None)[:, 0]",
+                    "x = embedding.embeddings.numpy().astype(None)[np.asarray(X)]")},
+    **{("gradients", "input_gradient_norms", f"X = tf.convert_to_tensor(np.asarray(X), {argument})"):
+       "every caller passes integer ids, and the Embedding looks up int64 ids as it does int32 ones"
+       for argument in ("dtype=None", "")},
+    ("gradients", "input_gradient_norms",
+     'labels = tf.convert_to_tensor(np.asarray(y, dtype="float32").reshape(-2, 1))'):
+        "numpy reads any negative size as 'infer', like -1",
+    ("gradients", "lstm_cell_path", "v = dense.kernel.numpy().astype(None)[:, 0]"):
+        "astype(None) converts to float64, numpy's default float type",
+    ("gradients", "lstm_cell_path",
+     "logit = tf.matmul(lstm(embedded, initial_state=[h0, c0]), dense.kernel) - dense.bias"):
+        "the output bias adds a constant to the logit, so its sign never changes the gradient with respect to c0",
+    **{("gradients", "simple_rnn_bptt", line): "the recurrent kernel U is square (units x units)"
+       for line in ("h = np.zeros((batch, steps, U.shape[1]))", "previous = np.zeros((batch, U.shape[1]))")},
     # the grader's verdict code (expectations)
     ("expectations", "_close", 'return True, "XXXX"'): "the reason is read only when the check fails",
     ("expectations", "_close", 'return False, "XXa number outside the toleranceXX"'):
@@ -178,6 +225,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("expectations", "_describe", 'return "XXXX"'): "compare() describes only a Raised or an Opaque value",
     ("expectations", "_encode_float", 'return {TAG_FLOAT: "inf" if number > 1 else "-inf"}'): _INF_ONLY,
     ("expectations", "_encode_float", 'return {TAG_FLOAT: "inf" if number >= 0 else "-inf"}'): _INF_ONLY,
+    **{("expectations", "_hashable", f"return tuple(sorted(items, key=lambda item: ({first}, repr(item[0]))))"):
+       "distinct keys of one decoded dict have distinct reprs (a str's starts with a quote, a tuple's with a "
+       "parenthesis; only NaNs tie, as in the original), so this is also a total order that depends on the "
+       "items alone; only that matters, since the tuples are compared with each other"
+       for first in ("type(None).__name__", "type(item[1]).__name__")},
     ("expectations", "_hidden_lines", "inside = None"): "None is false like False",
     ("expectations", "_plain_equal", "if isinstance(expected, bool) and isinstance(value, bool):"):
         "a bool against a non-bool fails either way: _is_number() refuses bools and no later branch accepts one",
@@ -227,12 +279,15 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
 }
 
 
-# Modules whose tests run TensorFlow. A process forked after TensorFlow is imported can hang in its first
-# op (measured here: 40 of the first 56 text_prep mutants timed out with mutmut's default fork), so their
-# mutants fork from a server that has imported nothing but pytest and import TensorFlow themselves:
-# correct, but every mutant pays TensorFlow's import (seconds), which is why these modules are slow.
+# Modules whose tests run TensorFlow. A process forked after TensorFlow has run an op can hang in its next
+# one (its thread pools do not survive fork: 40 of the first 56 text_prep mutants timed out with mutmut's
+# default fork, which forks from the process that ran the whole suite). Importing TensorFlow starts no
+# thread and runs no op, so a fork server that has only imported TensorFlow and Keras (PRELOAD) forks
+# mutants that are safe and skip the ~4 s import each (6 forked children trained an LSTM fine in a check).
 TENSORFLOW_MODULES = {"text_prep", "next_word", "gradients", "long_range"}
-TENSORFLOW_ISOLATION = "process_isolation = forkserver\nforkserver_warmup = none\ntimeout_constant = 20\n"
+PRELOAD = ("numpy", "tensorflow", "keras", "hypothesis", "matplotlib")
+TENSORFLOW_ISOLATION = ("process_isolation = forkserver\nforkserver_warmup = import\n"
+                        "preload_modules_file = {work}/preload.txt\ntimeout_constant = 20\n")
 
 
 # Functions not mutated, with the reason: the synthetic review generator's word lists and sentence
@@ -285,8 +340,9 @@ def prepare(module: str) -> Path:
         "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in tests)
         + "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -p\n    no:randomly\n"
         + "".join(f"    --deselect\n    {test}\n" for test in NOT_RUN.get(module, {}))
-        + (TENSORFLOW_ISOLATION if module in TENSORFLOW_MODULES else "")
+        + (TENSORFLOW_ISOLATION.format(work=work) if module in TENSORFLOW_MODULES else "")
     )
+    (work / "preload.txt").write_text("\n".join(PRELOAD) + "\n")
     return work
 
 
@@ -349,18 +405,47 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
 
 
 def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]:
-    function = re.sub(r"^x_|__mutmut_\d+$", "", mutant.rsplit(".", 1)[-1])
+    # x_function__mutmut_3, or x\u01c1Class\u01c1method__mutmut_3 for a method (keyed as Class.method)
+    function = re.sub(r"^x_|__mutmut_\d+$", "", mutant.rsplit(".", 1)[-1]).removeprefix("x\u01c1")
+    function = function.replace("\u01c1", ".")
     added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     return module, function, added[0] if added else ""
 
 
+# The figures of each module's last complete run, with a hash of the files it was run on: `--changed`
+# reruns only the modules whose source or tests differ from their record (or that have none), whatever the
+# git history of the clone, which is what CI can afford (the whole set takes about an hour).
+RECORD = ROOT / "tools" / "mutation_record.json"
+
+
+def files_hash(module: str) -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    for path in [source_of(module), *MODULES[module]]:
+        digest.update(path.encode() + b"\0" + ((ROOT / path).read_bytes() if (ROOT / path).exists() else b""))
+    return digest.hexdigest()[:16]
+
+
+def read_record() -> dict:
+    return json.loads(RECORD.read_text()) if RECORD.exists() else {}
+
+
 def changed_modules() -> list[str]:
-    for base in ("origin/main", "HEAD~1"):
-        diff = subprocess.run(["git", "diff", "--name-only", base, "--"], cwd=ROOT, capture_output=True, text=True)
-        if diff.returncode == 0:
-            names = diff.stdout.split()
-            return [m for m in MODULES if source_of(m) in names or any(t in names for t in MODULES[m])]
-    return list(MODULES)
+    """Modules with no record of a complete passing run on their current source and tests."""
+    record = read_record()
+    return [m for m in MODULES if record.get(m, {}).get("hash") != files_hash(m) or not record[m].get("passed")]
+
+
+def save_record(result: dict, passed: bool, recheck: bool) -> None:
+    """After a complete run of a module (not --functions): its figures and files' hash. After --recheck the
+    figures cover every mutant too (mutmut keeps the others' results) but the seconds only the survivors'."""
+    record = read_record()
+    record[result["module"]] = {
+        "hash": files_hash(result["module"]), "passed": passed, "date": time.strftime("%Y-%m-%d"),
+        "run": "recheck of the survivors" if recheck else "full",
+        "mutants": result["total"], "killed": result["killed"], "equivalent": len(result["equivalent"]),
+        "survivors": len(result["survivors"]), "seconds": round(result["seconds"])}
+    RECORD.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
 
 
 def report(result: dict) -> bool:
@@ -391,7 +476,11 @@ def report(result: dict) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(MODULES)} (default: all)")
-    parser.add_argument("--changed", action="store_true", help="only modules changed since origin/main")
+    parser.add_argument("--changed", action="store_true",
+                        help="only modules whose source or tests changed since their last complete passing run "
+                             "(tools/mutation_record.json)")
+    parser.add_argument("--no-tensorflow", action="store_true",
+                        help="leave out (and name) the modules whose tests run TensorFlow: CI's budget")
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2 cores)")
     parser.add_argument("--functions", help="comma-separated functions (or classes) of ONE module: mutate only "
                         "these, e.g. the pure ones while the slow ones wait for a nightly run")
@@ -402,10 +491,27 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown module(s) {sorted(unknown)}; choose from {list(MODULES)}")
     modules = args.modules or (changed_modules() if args.changed else list(MODULES))
+    left_out = [m for m in modules if m in TENSORFLOW_MODULES] if args.no_tensorflow else []
+    for module in left_out:
+        print(f"{module:13s} NOT RUN here (--no-tensorflow): its tests run TensorFlow, tens of minutes per module; "
+              f"run `make mutation MODULES={module}`")
+    modules = [m for m in modules if m not in left_out]
+    if args.changed and not modules:
+        print(f"every {'other ' if left_out else ''}module's source and tests match its recorded passing run "
+              "(tools/mutation_record.json)")
     ok = True
     for module in modules:
         functions = args.functions.split(",") if args.functions else None
-        ok &= report(run_module(module, args.max_children, args.recheck, functions))
+        recheck = args.recheck
+        result = run_module(module, args.max_children, recheck, functions)
+        if result.get("total") and not result["killed"]:
+            print(f"{module:13s} no mutant killed: the runner failed, not the tests; running it again")
+            recheck = False
+            result = run_module(module, args.max_children, recheck, functions)
+        passed = report(result)
+        if "total" in result and not functions:
+            save_record(result, passed and not result["survivors"], recheck)
+        ok &= passed
         sys.stdout.flush()
     return 0 if ok else 1
 
