@@ -1,0 +1,76 @@
+"""tools/mutation.py's own logic: which modules CI reruns, and how survivors are matched to listed equivalents."""
+import ast
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import mutation  # noqa: E402
+
+
+def test_equivalence_keys_name_functions_and_methods():
+    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    x = 1\n+    x = 2\n"
+    assert mutation.equivalence_key("text_prep", "lstm_course.text_prep.x_pad_ids__mutmut_36", diff) == (
+        "text_prep", "pad_ids", "x = 2")
+    assert mutation.equivalence_key(
+        "text_prep", "lstm_course.text_prep.x\u01c1TextVectorizer\u01c1adapt__mutmut_9", diff) == (
+        "text_prep", "TextVectorizer.adapt", "x = 2")
+
+
+def test_every_listed_equivalent_names_a_function_that_exists():
+    """A renamed function would leave its entries matching nothing, silently: they must follow the code."""
+    for module, function, _line in mutation.EQUIVALENT:
+        assert module in mutation.MODULES, module
+        tree = ast.parse((mutation.ROOT / mutation.source_of(module)).read_text())
+        names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        names |= {f"{node.name}.{item.name}" for node in tree.body if isinstance(node, ast.ClassDef)
+                  for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        assert function in names, f"EQUIVALENT lists {module}.{function}, which {mutation.source_of(module)} lacks"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A tiny project with one module and its test, and an empty record."""
+    (tmp_path / "lstm_course").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "tests" / "test_numpy_lstm.py").write_text("def test_f():\n    pass\n")
+    monkeypatch.setattr(mutation, "ROOT", tmp_path)
+    monkeypatch.setattr(mutation, "RECORD", tmp_path / "record.json")
+    monkeypatch.setattr(mutation, "MODULES", {"numpy_lstm": ["tests/test_numpy_lstm.py"]})
+    return tmp_path
+
+
+def result(survivors=()):
+    return {"module": "numpy_lstm", "total": 10, "killed": 9, "equivalent": [("m", "survived", "", "why")],
+            "survivors": list(survivors), "seconds": 3.4}
+
+
+def test_a_module_is_rerun_until_a_passing_run_is_recorded_for_its_current_files(project):
+    assert mutation.changed_modules() == ["numpy_lstm"]  # no record yet
+    mutation.save_record(result(), passed=True, recheck=False)
+    assert mutation.changed_modules() == []
+    saved = json.loads((project / "record.json").read_text())["numpy_lstm"]
+    assert (saved["mutants"], saved["killed"], saved["equivalent"], saved["survivors"], saved["run"]) == (
+        10, 9, 1, 0, "full")
+    (project / "tests" / "test_numpy_lstm.py").write_text("def test_f():\n    assert True\n")
+    assert mutation.changed_modules() == ["numpy_lstm"]  # its tests changed since
+    mutation.save_record(result(), passed=True, recheck=True)
+    assert mutation.changed_modules() == []
+    (project / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    return 2\n")
+    assert mutation.changed_modules() == ["numpy_lstm"]  # its source changed since
+    mutation.save_record(result(survivors=["s"]), passed=False, recheck=False)
+    assert mutation.changed_modules() == ["numpy_lstm"]  # recorded, but not passing
+
+
+def test_changed_leaves_out_tensorflow_modules_by_name(project, monkeypatch, capsys):
+    monkeypatch.setattr(mutation, "MODULES", {"numpy_lstm": ["tests/test_numpy_lstm.py"], "gradients": []})
+    (project / "lstm_course" / "gradients.py").write_text("def g():\n    return 1\n")
+    ran = []
+    monkeypatch.setattr(mutation, "run_module", lambda module, *args: ran.append(module) or {"module": module,
+                                                                                            "missing": True})
+    assert mutation.main(["--changed", "--no-tensorflow"]) == 0
+    out = capsys.readouterr().out
+    assert ran == ["numpy_lstm"] and "gradients     NOT RUN here (--no-tensorflow)" in out
