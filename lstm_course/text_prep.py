@@ -204,7 +204,11 @@ def predict_sentiment(model, vectorizer: TextVectorizer, text: str, threshold: f
             f"the model reads sequences of {expected[1]} ids but the vectorizer makes {vectorizer.seq_len}: "
             f"use the vectorizer the model was trained with (or vectorizer.with_layout(seq_len={expected[1]}))"
         )
-    probability = float(np.asarray(model.predict(vectorizer([text]), verbose=0)).reshape(-1)[0])
+    output = np.asarray(model.predict(vectorizer([text]), verbose=0))
+    if output.size != 1:
+        raise ValueError(f"the model gives {output.size} numbers per review; predict_sentiment needs one, the "
+                         "probability that the review is positive (a model ending in Dense(1, sigmoid))")
+    probability = float(output.reshape(-1)[0])
     label = "positive" if probability >= threshold else "negative"
     return SentimentPrediction(text, probability, label, known, unknown)
 

@@ -32,7 +32,8 @@ def in_ci_environment() -> bool:
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "hypothesis-lstm-course"))  # its patches/ too
 settings.register_profile("course", deadline=None, database=None, derandomize=in_ci_environment())
 # tools/mutation.py runs the covering tests once per mutant: fewer examples there keep it affordable.
-settings.register_profile("mutation", parent=settings.get_profile("course"), max_examples=15)
+settings.register_profile("mutation", parent=settings.get_profile("course"), max_examples=15,
+                          derandomize=True)  # the same examples for every mutant: a kill that reproduces
 settings.load_profile(os.environ.get("LSTM_COURSE_HYPOTHESIS_PROFILE", "course"))
 
 # (pattern in the skip reason, the one command that gives this machine the capability). First match wins.

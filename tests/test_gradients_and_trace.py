@@ -133,6 +133,9 @@ def test_per_step_factor_uses_the_ratio_of_first_to_last_norm():
     assert per_step_factor(np.array([[3.0], [3.0], [3.0]])) == pytest.approx(1.0)  # any shape, flattened
     with pytest.raises(ValueError, match=r"^per_step_factor needs at least two positive, finite gradient norms$"):
         per_step_factor([2.0, np.inf])
+    # input_gradient_norms returns float32 (TensorFlow's dtype): the factor is computed in float64 all the same
+    norms32 = np.array([0.8, 0.3, 0.1], dtype=np.float32)
+    assert per_step_factor(norms32) == float((np.float64(norms32[0]) / np.float64(norms32[-1])) ** 0.5)
 
 
 def test_numpy_bptt_follows_a_nonzero_bias_and_starts_from_the_output_weights():

@@ -1,8 +1,12 @@
 """The review loader: every source, bad input, the offline fallback and the download path (offline)."""
 import csv
+import errno
 import functools
 import http.server
+import os
 import socket
+import subprocess
+import sys
 import threading
 from fractions import Fraction
 from pathlib import Path
@@ -885,8 +889,9 @@ def test_the_fixed_source_variable_cannot_be_auto_and_the_error_lists_the_fixed_
 def test_the_offline_fallback_message_in_full(tmp_path):
     url = f"http://127.0.0.1:{closed_port()}/"
     data = load_reviews(n_train=4, n_test=2, origin=url, cache_dir=tmp_path, timeout=5)
+    refused = f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"  # 111 on Linux, 61 on macOS
     assert data.message == (
-        f"The IMDB reviews could not be downloaded ({url}imdb.npz: [Errno 111] Connection refused), so these are "
+        f"The IMDB reviews could not be downloaded ({url}imdb.npz: {refused}), so these are "
         "the course's GENERATED stand-in reviews: synthetic text that mimics real reviews, not real data. For the "
         "real reviews, run this notebook with internet access (Colab or Binder), or pass path= to a local "
         "'review,sentiment' CSV or an aclImdb folder.")
@@ -902,31 +907,39 @@ def test_a_csv_with_bytes_windows_1252_leaves_undefined_is_read_as_latin_1(tmp_p
     assert data.message == "Reviews from the local CSV file odd.csv (7 rows, read as Latin-1, HTML line breaks removed)."
 
 
-@pytest.fixture
-def c_locale():
-    """The process runs under the C locale (ASCII), as Windows' cp1252 or a bare Docker image would: a file
-    opened without an explicit encoding is then decoded with it (unless Python runs in UTF-8 mode)."""
-    import locale
+def under_ascii_locale(code: str) -> list:
+    """Run `code` in a fresh Python whose locale encoding is ASCII (C locale, UTF-8 mode off), as on Windows
+    (cp1252) or a bare Docker image: a file opened without an explicit encoding is decoded with it. A child
+    process, because UTF-8 mode (on by itself under the C locale, PEP 540) cannot be turned off in-process.
+    Returns the lines it printed; the first says which encoding the child really had."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "utf-8"}
+    preamble = "import locale, sys; print(locale.getpreferredencoding(False), sys.flags.utf8_mode)\n"
+    ascii_code = (preamble + code).encode("ascii", "backslashreplace").decode()  # the C locale's command line
+    # -c, not a script file: the child imports lstm_course from the working directory, as the parent does
+    # (under the mutation tests, the mutated copy)
+    child = subprocess.run([sys.executable, "-c", ascii_code], env=env, capture_output=True, text=True,
+                           encoding="utf-8", timeout=120)
+    assert child.returncode == 0, child.stderr[-3000:]
+    lines = child.stdout.splitlines()
+    assert lines[0] == "ANSI_X3.4-1968 0", f"the child was not under an ASCII locale: {lines[0]}"
+    return lines[1:]
 
-    saved = locale.setlocale(locale.LC_CTYPE)
-    locale.setlocale(locale.LC_CTYPE, "C")
-    try:
-        yield
-    finally:
-        locale.setlocale(locale.LC_CTYPE, saved)
 
-
-def test_aclimdb_reviews_are_read_as_utf8_whatever_the_locale(tmp_path, c_locale):
+def test_aclimdb_reviews_are_read_as_utf8_whatever_the_locale(tmp_path):
     root = make_aclimdb(tmp_path / "aclImdb", per_class=1)
     (root / "train" / "pos" / "0_7.txt").write_text("Très émouvant, à voir.", encoding="utf-8")
-    data = load_reviews("aclImdb", path=root, n_train=2, n_test=2)
-    assert "Très émouvant, à voir." in data.train_texts
+    assert under_ascii_locale(
+        "from lstm_course.reviews import load_reviews\n"
+        f"data = load_reviews('aclImdb', path={str(root)!r}, n_train=2, n_test=2)\n"
+        "print('Très émouvant, à voir.' in data.train_texts)") == ["True"]
 
 
-def test_the_imdb_word_index_is_read_as_utf8_whatever_the_locale(tmp_path, c_locale):
+def test_the_imdb_word_index_is_read_as_utf8_whatever_the_locale(tmp_path):
     many_imdb_reviews(tmp_path, n=4, word_index={**WORD_INDEX, "café": 1})  # a mirror's index, not ASCII-escaped
-    data = load_reviews("imdb", n_train=4, n_test=2, origin=MIRROR, cache_dir=tmp_path)
-    assert any(text.split()[0] == "café" for text in data.train_texts)
+    assert under_ascii_locale(
+        "from lstm_course.reviews import load_reviews\n"
+        f"data = load_reviews('imdb', n_train=4, n_test=2, origin={MIRROR!r}, cache_dir={str(tmp_path)!r})\n"
+        "print(any(text.split()[0] == 'café' for text in data.train_texts))") == ["True"]
 
 
 class GatedTransfer:

@@ -300,3 +300,19 @@ def test_prediction_lists_the_first_eight_unknown_words():
     unknown = [f"w{i}" for i in range(10)]
     line = str(SentimentPrediction("some text", 0.1, "negative", [], unknown))
     assert line == "NEGATIVE (P(positive) = 0.10) 'some text'; not in the vocabulary: w0, w1, w2, w3, w4, w5, w6, w7"
+
+
+class TwoClassModel:
+    """A learner's softmax head: two probabilities per review instead of one."""
+
+    input_shape = (None, 6)
+
+    def predict(self, X, verbose=0):
+        return np.array([[0.8, 0.2]], dtype="float32")
+
+
+def test_a_model_with_two_outputs_is_refused_not_read_as_one(vectorizer):
+    with pytest.raises(ValueError, match=r"^the model gives 2 numbers per review; predict_sentiment needs one, the "
+                                         r"probability that the review is positive \(a model ending in Dense\(1, "
+                                         r"sigmoid\)\)$"):
+        predict_sentiment(TwoClassModel(), vectorizer, "The movie was great")

@@ -50,6 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGET = 0.90
+# A mutant that hangs its tests is killed (in the suite, pytest-timeout fails that test), but a run where many
+# time out more likely hung in its runner (as forking after TensorFlow ran an op did): not a pass.
+MAX_TIMEOUT_SHARE = 0.2
 
 # module of lstm_course -> the unit-test files that exercise it (fast ones: no notebook is executed).
 MODULES = {
@@ -175,15 +178,12 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "TextVectorization's default output_mode is 'int'",
     **{("text_prep", "TextVectorizer.adapt", f"self.layer.adapt(texts, {argument})"):
        "the vocabulary is counted over all batches: batch sizes 1, 2, 256 and None gave the same vocabulary, ties "
-       "in the same order (checked on Keras 3.13); the batch size only bounds memory while adapting"
+       "in the same order (checked on Keras 3.15): for a list of texts the batch size changes nothing"
        for argument in ("batch_size=None", "batch_size=257", "")},
-    **{("text_prep", "predict_sentiment",
-        f"probability = float(np.asarray(model.predict(vectorizer([text]), verbose=0)).reshape({size})[0])"):
-       "one text gives one number: reshape(1) is the same, and numpy reads any negative size as 'infer'"
-       for size in ("+1", "-2")},
-    ("text_prep", "predict_sentiment",
-     "probability = float(np.asarray(model.predict(vectorizer([text]), verbose=None)).reshape(-1)[0])"):
-        "Keras 3.13's predict prints no progress bar with verbose=None either (verbose=1 and the default do: "
+    ("text_prep", "predict_sentiment", "probability = float(output.reshape(-2)[0])"):
+        "numpy reads any negative size as 'infer', like -1",
+    ("text_prep", "predict_sentiment", "output = np.asarray(model.predict(vectorizer([text]), verbose=None))"):
+        "Keras 3.15's predict prints no progress bar with verbose=None either (verbose=1 and the default do: "
         "test_prediction_prints_no_progress_bar kills those)",
     ("text_prep", "predict_sentiment", 'expected = getattr(model, "input_shape", None)'):
         "None is not a tuple, so a model without input_shape skips the length check as with (None, None)",
@@ -192,9 +192,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("next_word", "_top_k", 'ranked = np.argsort(-probabilities, kind="STABLE")  # stable: ties keep vocabulary order'):
         "numpy reads the sort kind case-insensitively",
     # gradients
-    **{("gradients", "per_step_factor", f"norms = np.asarray(norms, {argument}).ravel()"):
-       "norms[0] / norms[-1] is true division and the power a float one, so integer or float32 norms give the "
-       "same float as float64 ones" for argument in ("dtype=None", "")},
     **{("gradients", "simple_rnn_bptt", line): "astype(None) converts to float64, numpy's default float type"
        for line in ("W, U, b = (w.numpy().astype(None) for w in rnn.weights)",
                     "v = dense.kernel.numpy().astype(None)[:, 0]",
@@ -343,6 +340,7 @@ def prepare(module: str) -> Path:
         + (TENSORFLOW_ISOLATION.format(work=work) if module in TENSORFLOW_MODULES else "")
     )
     (work / "preload.txt").write_text("\n".join(PRELOAD) + "\n")
+    (work / "tested_hash.txt").write_text(files_hash(module))  # what the record will vouch for
     return work
 
 
@@ -354,9 +352,11 @@ def forget_survivors(work: Path, module: str) -> list[str]:
     # the source may have been fixed meanwhile: mutmut regenerates the mutants of changed functions only
     for package in PACKAGES:
         shutil.copytree(ROOT / package, work / package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "tested_hash.txt").write_text(files_hash(module))
     meta_path = work / "mutants" / f"{source_of(module)}.meta"
     meta = json.loads(meta_path.read_text())
-    again = [name for name, code in meta["exit_code_by_key"].items() if code in (0, 33)]  # survived, no tests
+    # every verdict but a kill or a timeout: survived, no tests, segfault, suspicious
+    again = [name for name, code in meta["exit_code_by_key"].items() if code not in (None, 1, 3, 36, -24, 24, 152, 255)]
     for name in again:
         meta["exit_code_by_key"][name] = None
     meta_path.write_text(json.dumps(meta))
@@ -368,8 +368,9 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
     if not (ROOT / source_of(module)).exists() or not tests:
         return {"module": module, "missing": True}
     work = scratch_root() / module
+    again = None
     if recheck and (work / "mutants").exists():
-        forget_survivors(work, module)
+        again = forget_survivors(work, module)
     else:
         work = prepare(module)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": "",
@@ -379,17 +380,22 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
     if functions:  # only these functions' mutants (and only they are scored)
         patterns = [p for p in patterns if re.search(r"\.x[_\u01c1](\w+?)__mutmut_", p).group(1).split("\u01c1")[0]
                     in functions]
-    run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children), *patterns],
-                         cwd=work, env=env, capture_output=True, text=True)
+    # mutmut reruns every mutant a pattern names: a recheck names just the survivors it reset
+    selection = patterns if again is None or not patterns else again
+    run = None
+    if again != [] or not patterns:
+        run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children), *selection],
+                             cwd=work, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - start
     listing = subprocess.run([PYTHON, "-m", "mutmut", "results", "--all", "true"],
                              cwd=work, env=env, capture_output=True, text=True).stdout
     status = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.MULTILINE))
     if patterns:
         status = {name: v for name, v in status.items() if any(fnmatch.fnmatch(name, p) for p in patterns)}
-    if not status:
-        tail = (run.stdout + run.stderr)[-3000:]
-        return {"module": module, "error": f"mutmut produced no results:\n{tail}", "seconds": seconds}
+    if not status or all(v == "not checked" for v in status.values()):
+        tail = (run.stdout + run.stderr)[-3000:] if run else "(mutmut was not run)"
+        return {"module": module, "error": f"mutmut checked no mutant (its clean run or stats failed?):\n{tail}",
+                "seconds": seconds}
     survivors, equivalent = [], []
     for name, verdict in sorted(status.items()):
         if verdict in ("killed", "timeout"):
@@ -400,8 +406,9 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
         (equivalent if reason else survivors).append((name, verdict, diff, reason))
     # A mutant that makes the tests hang is detected too: in the suite, pytest-timeout fails that test.
     killed = sum(v in ("killed", "timeout") for v in status.values())
-    return {"module": module, "total": len(status), "killed": killed, "survivors": survivors,
-            "equivalent": equivalent, "seconds": seconds}
+    timeouts = sum(v == "timeout" for v in status.values())
+    return {"module": module, "total": len(status), "killed": killed, "timeouts": timeouts, "survivors": survivors,
+            "equivalent": equivalent, "seconds": seconds, "hash": (work / "tested_hash.txt").read_text()}
 
 
 def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]:
@@ -416,6 +423,9 @@ def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]
 # reruns only the modules whose source or tests differ from their record (or that have none), whatever the
 # git history of the clone, which is what CI can afford (the whole set takes about an hour).
 RECORD = ROOT / "tools" / "mutation_record.json"
+# TensorFlow modules whose complete run has not passed yet, with what is left: CI names them instead of
+# failing. An entry is removed when the module's run passes and its record is committed.
+PENDING: dict[str, str] = {}
 
 
 def files_hash(module: str) -> str:
@@ -441,11 +451,14 @@ def save_record(result: dict, passed: bool, recheck: bool) -> None:
     figures cover every mutant too (mutmut keeps the others' results) but the seconds only the survivors'."""
     record = read_record()
     record[result["module"]] = {
-        "hash": files_hash(result["module"]), "passed": passed, "date": time.strftime("%Y-%m-%d"),
+        "hash": result["hash"], "passed": passed, "date": time.strftime("%Y-%m-%d"),
         "run": "recheck of the survivors" if recheck else "full",
         "mutants": result["total"], "killed": result["killed"], "equivalent": len(result["equivalent"]),
-        "survivors": len(result["survivors"]), "seconds": round(result["seconds"])}
-    RECORD.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+        "timeouts": result.get("timeouts", 0), "survivors": len(result["survivors"]),
+        "seconds": round(result["seconds"])}
+    partial = RECORD.with_suffix(".tmp")  # written whole, then renamed: a reader never sees half a file
+    partial.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+    os.replace(partial, RECORD)
 
 
 def report(result: dict) -> bool:
@@ -462,15 +475,19 @@ def report(result: dict) -> bool:
         print(f"{module:13s} not mutated: {', '.join(sorted(NOT_MUTATED[module]))} (see NOT_MUTATED)")
     for test in NOT_RUN.get(module, {}):
         print(f"{module:13s} not run under mutmut: {test} (see NOT_RUN)")
-    print(f"{module:13s} {killed}/{total} killed or timed out ({killed / total:.1%}); {n_equivalent} equivalent; "
-          f"score {score:.1%} {'ok' if score >= TARGET else 'BELOW ' + format(TARGET, '.0%')}; "
-          f"{result['seconds']:.0f} s")
+    timeouts = result.get("timeouts", 0)
+    hung = timeouts > MAX_TIMEOUT_SHARE * total
+    passed = score >= TARGET and not result["survivors"] and not hung
+    verdict = ("ok" if passed else "BELOW " + format(TARGET, ".0%") if score < TARGET
+               else f"RUNNER HUNG? {timeouts} timeouts" if hung else f"{len(result['survivors'])} UNLISTED SURVIVORS")
+    print(f"{module:13s} {killed}/{total} killed or timed out ({killed / total:.1%}, {timeouts} timeouts); "
+          f"{n_equivalent} equivalent; score {score:.1%} {verdict}; {result['seconds']:.0f} s")
     for name, verdict, diff, _ in result["survivors"]:
         print(f"  SURVIVED ({verdict}) {name}")
         print("    " + "\n    ".join(diff.strip().splitlines()[2:]))
     for name, _, _, reason in result["equivalent"]:
         print(f"  equivalent {name}: {reason}")
-    return score >= TARGET
+    return passed
 
 
 def main(argv=None) -> int:
@@ -491,15 +508,20 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown module(s) {sorted(unknown)}; choose from {list(MODULES)}")
     modules = args.modules or (changed_modules() if args.changed else list(MODULES))
+    ok = True
     left_out = [m for m in modules if m in TENSORFLOW_MODULES] if args.no_tensorflow else []
-    for module in left_out:
-        print(f"{module:13s} NOT RUN here (--no-tensorflow): its tests run TensorFlow, tens of minutes per module; "
-              f"run `make mutation MODULES={module}`")
+    for module in left_out:  # not run here, so their committed record must vouch for them
+        if module in PENDING:
+            print(f"{module:13s} NOT VERIFIED: no passing record yet, listed in PENDING: {PENDING[module]}")
+            continue
+        print(f"{module:13s} FAILED: its source or tests changed since its last passing mutation run, which "
+              f"--no-tensorflow cannot redo here (tens of minutes): run `make mutation MODULES={module}` "
+              "and commit tools/mutation_record.json")
+        ok = False
     modules = [m for m in modules if m not in left_out]
     if args.changed and not modules:
         print(f"every {'other ' if left_out else ''}module's source and tests match its recorded passing run "
               "(tools/mutation_record.json)")
-    ok = True
     for module in modules:
         functions = args.functions.split(",") if args.functions else None
         recheck = args.recheck
@@ -510,7 +532,7 @@ def main(argv=None) -> int:
             result = run_module(module, args.max_children, recheck, functions)
         passed = report(result)
         if "total" in result and not functions:
-            save_record(result, passed and not result["survivors"], recheck)
+            save_record(result, passed, recheck)
         ok &= passed
         sys.stdout.flush()
     return 0 if ok else 1
