@@ -2,6 +2,7 @@
 import math
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -553,7 +554,9 @@ def test_a_long_text_warning_points_at_the_learners_line(trained):
             line = sys._getframe().f_lineno + 1  # the next line: the learner's call
             ask(model, vectorizer, "hello how are your friends")
         warning = [w for w in record if w.category is nw.InputTooLongWarning][0]
-        assert (warning.filename, warning.lineno) == (__file__, line)
+        assert Path(warning.filename).name != "next_word.py"  # never a line of ours
+        if "mutmut" not in warning.filename:  # under mutation testing mutmut's trampoline is the direct caller
+            assert (warning.filename, warning.lineno) == (__file__, line)
 
 
 def test_generate_samples_at_temperature_one_from_seed_zero_by_default(trained):
