@@ -181,6 +181,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
        for argument in ("batch_size=None", "batch_size=257", "")},
     ("text_prep", "predict_sentiment", "probability = float(output.reshape(-2)[0])"):
         "numpy reads any negative size as 'infer', like -1",
+    ("text_prep", "predict_sentiment", "probability = float(output.reshape(+1)[0])"):
+        "the check just above lets only a one-number output through, which reshape(1) takes as reshape(-1) does",
     ("text_prep", "predict_sentiment", "output = np.asarray(model.predict(vectorizer([text]), verbose=None))"):
         "Keras 3.15's predict prints no progress bar with verbose=None either (verbose=1 and the default do: "
         "test_prediction_prints_no_progress_bar kills those)",
