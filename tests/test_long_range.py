@@ -209,6 +209,76 @@ def test_rebuild_model_takes_the_weights_of_the_default_grid_model():
         np.testing.assert_array_equal(ours, kept)
 
 
+def test_train_seeds_gives_each_seed_the_run_train_on_distance_gives_it(capsys):
+    """The docstring's promise: per seed, the same data stream, initial weights (with input_scale) and updates
+    as a fresh model trained by train_on_distance; only the traced function is shared."""
+    import time
+
+    sizes = dict(n_train=64, n_val=32, epochs=2, batch_size=16, units=4, embed_dim=4, learning_rate=0.01)
+    before = time.perf_counter()
+    results, _ = train_seeds("lstm", 3, [2, 5], 1.0, solved_at=None, **sizes)
+    elapsed = time.perf_counter() - before
+    for result in results:
+        alone = train_on_distance("lstm", 3, result.seed, embedding_std=1.0, **sizes)
+        assert result.train_loss == pytest.approx(alone.train_loss, rel=1e-5)
+        assert result.val_accuracy_curve == pytest.approx(alone.val_accuracy_curve)
+        assert (result.cell, result.distance, result.input_scale) == ("lstm", 3, 1.0)
+        assert 0 < result.seconds < elapsed  # the run's own time, within the call's
+    lines = capsys.readouterr().out.splitlines()  # verbose by default, one line per seed, with its scale
+    assert [line.split(":")[0] for line in lines] == ["      lstm  N=3           std 1  seed 2",
+                                                      "      lstm  N=3           std 1  seed 5"]
+
+
+class FlushRecorder:
+    """A stdout that records what was written and where it was flushed."""
+
+    def __init__(self):
+        self.events = []
+
+    def write(self, text):
+        self.events.append(text)
+
+    def flush(self):
+        self.events.append("<flush>")
+
+
+def test_progress_lines_are_flushed_as_each_run_ends_and_quiet_runs_print_nothing(monkeypatch, capsys):
+    import sys
+
+    recorder = FlushRecorder()
+    monkeypatch.setattr(sys, "stdout", recorder)
+    tiny = dict(n_train=16, n_val=8, epochs=1, units=2, embed_dim=2, solved_at=None)
+    train_seeds("simple_rnn", 2, [0], None, **tiny)
+    text = "".join(recorder.events)
+    assert "Keras default  seed 0: val accuracy" in text and recorder.events[-1] == "<flush>"  # live in a notebook
+    monkeypatch.undo()
+    run_scale_grid(["simple_rnn"], [2], [None], [0], verbose=False, **tiny)
+    assert capsys.readouterr().out == ""  # neither train_seeds nor Keras' fit prints
+
+
+def test_a_runner_is_built_once_with_the_sizes_and_learning_rate_it_is_given():
+    from lstm_course.long_range import make_runner
+
+    default = make_runner("lstm", 3)
+    assert default.shape == ("lstm", 4, 32, 32, 100, 3e-3) and default.model.input_shape == (None, 4)
+    assert (default.model.layers[0].output_dim, default.model.layers[1].units) == (32, 32)
+    fast = make_runner("gru", 2, units=3, embed_dim=2, vocab_size=20, learning_rate=0.02)
+    assert float(fast.model.optimizer.learning_rate) == pytest.approx(0.02)
+    assert fast.model.input_shape == (None, 3) and fast.model.layers[0].input_dim == 20
+
+
+def test_train_seeds_defaults_are_lesson_1s_budget():
+    """The defaults are lesson 1's budget (its TRAINING dict passes the same values): 800 + 200 sequences,
+    6 epochs, a run stops once 99% is reached."""
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(train_seeds).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    assert defaults == dict(input_scale=None, n_train=800, n_val=200, epochs=6, batch_size=32, units=32,
+                            embed_dim=32, vocab_size=100, learning_rate=3e-3, solved_at=0.99, keep_weights_for=(),
+                            verbose=True, runner=None)
+
+
 def test_a_runner_is_shared_only_by_models_of_its_shape():
     from lstm_course.long_range import make_runner
 

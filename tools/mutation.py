@@ -192,6 +192,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("next_word", "train_next_word_model", 'loss = float("NAN")'): "float() reads 'nan' case-insensitively",
     ("next_word", "_top_k", 'ranked = np.argsort(-probabilities, kind="STABLE")  # stable: ties keep vocabulary order'):
         "numpy reads the sort kind case-insensitively",
+    # long_range
+    **{("long_range", "train_seeds", line): "Keras' accuracy metric sums correct answers and counts over every "
+       "validation batch, so the accuracy is the same whatever the validation batch size; only the speed changes"
+       for line in ("epochs=epochs, batch_size=batch_size, validation_batch_size=None, verbose=0,",
+                    "epochs=epochs, batch_size=batch_size, verbose=0,")},
+    ("long_range", "train_seeds", "embedding_std=input_scale, )"):
+        "the fresh model only provides starting weights; the runner's model, compiled with the learning rate, "
+        "does the training",
     # gradients
     **{("gradients", "simple_rnn_bptt", line): "astype(None) converts to float64, numpy's default float type"
        for line in ("W, U, b = (w.numpy().astype(None) for w in rnn.weights)",
