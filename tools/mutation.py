@@ -435,7 +435,11 @@ def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]
 RECORD = ROOT / "tools" / "mutation_record.json"
 # TensorFlow modules whose complete run has not passed yet, with what is left: CI names them instead of
 # failing. An entry is removed when the module's run passes and its record is committed.
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    "next_word": "its complete run (748 mutants, over an hour on 2 cores) was still going when the session of "
+                 "6 Dec ended; see issue 13",
+    "long_range": "its complete run (614 mutants) was still going when the session of 6 Dec ended; see issue 13",
+}
 
 
 def files_hash(module: str) -> str:
