@@ -90,3 +90,18 @@ def test_a_run_passes_only_with_every_survivor_killed_or_listed_and_few_timeouts
     assert mutation.report(result(timeouts=3)) is False  # 3 of 10 timed out: more likely a hung runner
     assert "RUNNER HUNG? 3 timeouts" in capsys.readouterr().out
     assert mutation.report(result(killed=7)) is False  # 80% < 90%
+
+
+def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "PACKAGES", ("lstm_course",))
+    work = tmp_path / "work"
+    meta = work / "mutants" / "lstm_course" / "numpy_lstm.py.meta"
+    meta.parent.mkdir(parents=True)
+    codes = {"m.killed": 1, "m.timeout": 36, "m.survived": 0, "m.no_tests": 33, "m.segfault": -9, "m.unchecked": None}
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    again = mutation.forget_survivors(work, "numpy_lstm")
+    assert sorted(again) == ["m.no_tests", "m.segfault", "m.survived", "m.unchecked"]
+    reset = json.loads(meta.read_text())["exit_code_by_key"]
+    assert reset == {**codes, "m.survived": None, "m.no_tests": None, "m.segfault": None}
+    assert (work / "tested_hash.txt").read_text() == mutation.files_hash("numpy_lstm")  # what the record vouches for
+    assert (work / "tests" / "test_numpy_lstm.py").exists()  # the current tests, copied in

@@ -368,8 +368,8 @@ def forget_survivors(work: Path, module: str) -> list[str]:
     (work / "tested_hash.txt").write_text(files_hash(module))
     meta_path = work / "mutants" / f"{source_of(module)}.meta"
     meta = json.loads(meta_path.read_text())
-    # every verdict but a kill or a timeout: survived, no tests, segfault, suspicious
-    again = [name for name, code in meta["exit_code_by_key"].items() if code not in (None, 1, 3, 36, -24, 24, 152, 255)]
+    # every verdict but a kill or a timeout: survived, no tests, segfault, suspicious, and not checked yet
+    again = [name for name, code in meta["exit_code_by_key"].items() if code not in (1, 3, 36, -24, 24, 152, 255)]
     for name in again:
         meta["exit_code_by_key"][name] = None
     meta_path.write_text(json.dumps(meta))
@@ -394,9 +394,10 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
         patterns = [p for p in patterns if re.search(r"\.x[_\u01c1](\w+?)__mutmut_", p).group(1).split("\u01c1")[0]
                     in functions]
     # mutmut reruns every mutant a pattern names: a recheck names just the survivors it reset
-    selection = patterns if again is None or not patterns else again
+    selection = patterns if again is None or not patterns else [
+        name for name in again if any(fnmatch.fnmatch(name, p) for p in patterns)]
     run = None
-    if again != [] or not patterns:
+    if selection or not patterns:
         run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children), *selection],
                              cwd=work, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - start
