@@ -190,6 +190,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "None is not a tuple, so a model without input_shape skips the length check as with (None, None)",
     # next_word
     ("next_word", "train_next_word_model", 'loss = float("NAN")'): "float() reads 'nan' case-insensitively",
+    ("next_word", "generate_sentence",
+     "rng = seed if (isinstance(seed, np.random.Generator)) and False else np.random.default_rng(seed)"):
+        "np.random.default_rng returns a Generator it is given unaltered, the same object",
+    ("next_word", "generate_sentence", "window = _fit_context(model, None, ids, warn=False)"):
+        "_fit_context reads the vocabulary only to word its warning, and warn=False",
     ("next_word", "_top_k", 'ranked = np.argsort(-probabilities, kind="STABLE")  # stable: ties keep vocabulary order'):
         "numpy reads the sort kind case-insensitively",
     # long_range
