@@ -511,10 +511,11 @@ def _warn_at_callers_line(message: str, category: type) -> None:
     frame = sys._getframe(1)
     while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
         frame = frame.f_back
+    # no module_globals: that only helps show the source line, and Python 3.13 refuses the globals of a
+    # notebook's __main__ (no __spec__.loader), which is exactly where learners call this from
     warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
                            module=frame.f_globals.get("__name__"),
-                           registry=frame.f_globals.setdefault("__warningregistry__", {}),
-                           module_globals=frame.f_globals)
+                           registry=frame.f_globals.setdefault("__warningregistry__", {}))
 
 
 def _probabilities_for_ids(model, words_list, ids) -> np.ndarray:
