@@ -46,7 +46,7 @@ def project(tmp_path, monkeypatch):
 def result(survivors=(), killed=9, timeouts=0):
     """A run's result as run_module returns it, vouching for the module's files as they are now."""
     return {"module": "numpy_lstm", "total": 10, "killed": killed, "timeouts": timeouts,
-            "equivalent": [("m", "survived", "", "why")], "survivors": list(survivors), "seconds": 3.4,
+            "equivalent": [("m", "survived", "", "why")], "accepted": [], "survivors": list(survivors), "seconds": 3.4,
             "hash": mutation.files_hash("numpy_lstm")}
 
 
@@ -90,6 +90,10 @@ def test_a_run_passes_only_with_every_survivor_killed_or_listed_and_few_timeouts
     assert mutation.report(result(timeouts=3)) is False  # 3 of 10 timed out: more likely a hung runner
     assert "RUNNER HUNG? 3 timeouts" in capsys.readouterr().out
     assert mutation.report(result(killed=7)) is False  # 80% < 90%
+    with_accepted = {**result(killed=8), "accepted": [("a", "survived", "", "arbitrary")]}
+    assert mutation.report(with_accepted) is True  # 8 killed + 1 equivalent + 1 accepted
+    out = capsys.readouterr().out
+    assert "1 equivalent, 1 accepted; score 100.0% ok" in out and "  accepted (a test could see it" in out
 
 
 def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_path, monkeypatch):
