@@ -411,12 +411,28 @@ def test_kernel_gets_no_descriptor_of_the_grader(tmp_path):
     km.start_kernel = km.start_kernel  # noqa: PLW0127 - async manager, driven below
     import asyncio
 
+    def descriptors(pid):
+        # a starting kernel opens and closes descriptors while we list them: one that vanishes
+        # between listdir and readlink was closed by the kernel itself, so it is not inherited
+        fds = {}
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                fds[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
+            except FileNotFoundError:
+                pass
+        return fds
+
     async def run():
         await km.start_kernel()
         try:
-            pid = km.provisioner.process.pid
-            fds = {int(f): os.readlink(f"/proc/{pid}/fd/{f}") for f in os.listdir(f"/proc/{pid}/fd")}
-            return fds
+            # look once the kernel is up, so what we see is its settled set of descriptors
+            client = km.client()
+            client.start_channels()
+            try:
+                await client.wait_for_ready(timeout=120)
+            finally:
+                client.stop_channels()
+            return descriptors(km.provisioner.process.pid)
         finally:
             await km.shutdown_kernel(now=True)
 
