@@ -208,7 +208,7 @@ def predict_sentiment(model, vectorizer: TextVectorizer, text: str, threshold: f
     if output.size != 1:
         raise ValueError(f"the model gives {output.size} numbers per review; predict_sentiment needs one, the "
                          "probability that the review is positive (a model ending in Dense(1, sigmoid))")
-    probability = float(output.reshape(-1)[0])
+    probability = float(output.item())  # exactly one number, checked above
     label = "positive" if probability >= threshold else "negative"
     return SentimentPrediction(text, probability, label, known, unknown)
 

@@ -37,6 +37,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "tests").mkdir()
     (tmp_path / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    return 1\n")
     (tmp_path / "tests" / "test_numpy_lstm.py").write_text("def test_f():\n    pass\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     monkeypatch.setattr(mutation, "ROOT", tmp_path)
     monkeypatch.setattr(mutation, "RECORD", tmp_path / "record.json")
     monkeypatch.setattr(mutation, "MODULES", {"numpy_lstm": ["tests/test_numpy_lstm.py"]})
@@ -67,6 +68,28 @@ def test_a_module_is_rerun_until_a_passing_run_is_recorded_for_its_current_files
     assert mutation.changed_modules() == ["numpy_lstm"]  # recorded, but not passing
 
 
+def test_shared_fixtures_pinned_versions_and_the_modules_listed_equivalents_are_part_of_its_record(
+        project, monkeypatch):
+    """What decides a verdict besides the module and its tests: a change to any of them calls for a rerun."""
+    mutation.save_record(result(), passed=True, recheck=False)
+    for shared in mutation.SHARED_INPUTS:  # fixtures and Hypothesis profiles, pytest's options, versions
+        (project / shared).parent.mkdir(exist_ok=True)
+        (project / shared).write_text(f"changed {shared}\n")
+        assert mutation.changed_modules() == ["numpy_lstm"], shared
+        mutation.save_record(result(), passed=True, recheck=False)
+    monkeypatch.setitem(mutation.EQUIVALENT, ("numpy_lstm", "f", "return 2"), "a new excuse")
+    assert mutation.changed_modules() == ["numpy_lstm"]  # a survivor listed after the run
+    mutation.save_record(result(), passed=True, recheck=False)
+    monkeypatch.setitem(mutation.EQUIVALENT, ("numpy_lstm", "f", "return 2"), "another reason")
+    assert mutation.changed_modules() == ["numpy_lstm"]  # a reason edited
+    mutation.save_record(result(), passed=True, recheck=False)
+    monkeypatch.setitem(mutation.EQUIVALENT, ("text_prep", "g", "return 3"), "another module's entry")
+    monkeypatch.setitem(mutation.NOT_RUN, "text_prep", {"tests/t.py::test": "why"})
+    assert mutation.changed_modules() == []  # other modules' lists do not concern this one
+    monkeypatch.setitem(mutation.NOT_MUTATED, "numpy_lstm", {"f"})
+    assert mutation.changed_modules() == ["numpy_lstm"]  # fewer mutants than were scored
+
+
 def test_changed_fails_on_a_tensorflow_module_it_cannot_run_unless_it_is_listed_as_pending(
         project, monkeypatch, capsys):
     monkeypatch.setattr(mutation, "MODULES", {"numpy_lstm": ["tests/test_numpy_lstm.py"], "gradients": []})
@@ -94,6 +117,10 @@ def test_a_run_passes_only_with_every_survivor_killed_or_listed_and_few_timeouts
     assert mutation.report(with_accepted) is True  # 8 killed + 1 equivalent + 1 accepted
     out = capsys.readouterr().out
     assert "1 equivalent, 1 accepted; score 100.0% ok" in out and "  accepted (a test could see it" in out
+    stale = {**result(), "unused": [("numpy_lstm", "f", "return 3")]}  # listed, but no such survivor
+    assert mutation.report(stale) is False
+    out = capsys.readouterr().out
+    assert "1 LISTED MUTANTS NOT SEEN" in out and "  LISTED BUT NOT SEEN f: 'return 3'" in out
 
 
 def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_path, monkeypatch):

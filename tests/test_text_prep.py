@@ -141,14 +141,17 @@ def test_predict_sentiment_checks_types_and_lengths(tiny_model, vectorizer):
 
 
 class ConstantModel:
-    """A stand-in classifier that answers `probability` for any input and records what it was given."""
+    """A stand-in classifier that answers `probability` (one number, or a row of them) for any input and
+    records what it was given; with `seq_len=None` it declares no input shape (as a subclassed model)."""
 
     def __init__(self, probability, seq_len=6):
-        self.probability, self.input_shape, self.seen = probability, (None, seq_len), []
+        self.probability, self.seen = probability, []
+        if seq_len is not None:
+            self.input_shape = (None, seq_len)
 
     def predict(self, X, verbose=0):
         self.seen.append(np.asarray(X))
-        return np.array([[self.probability]], dtype="float32")
+        return np.array([np.atleast_1d(self.probability)], dtype="float32")
 
 
 @pytest.mark.parametrize("probability, threshold, label", [
@@ -274,15 +277,10 @@ def test_prediction_prints_no_progress_bar(tiny_model, vectorizer, capfd):
     assert out == "" and "step" not in err  # a progress bar per typed review would bury the answer
 
 
-class ModelWithoutShape:
-    """A model that predicts but does not declare its input shape (a subclassed model, say)."""
-
-    def predict(self, X, verbose=0):
-        return np.array([[0.9]], dtype="float32")
-
-
 def test_a_model_without_an_input_shape_is_still_asked(vectorizer):
-    assert predict_sentiment(ModelWithoutShape(), vectorizer, "The movie was great").label == "positive"
+    model = ConstantModel(0.9, seq_len=None)
+    assert not hasattr(model, "input_shape")
+    assert predict_sentiment(model, vectorizer, "The movie was great").label == "positive"
 
 
 @pytest.mark.parametrize("length, shown", [
@@ -302,17 +300,8 @@ def test_prediction_lists_the_first_eight_unknown_words():
     assert line == "NEGATIVE (P(positive) = 0.10) 'some text'; not in the vocabulary: w0, w1, w2, w3, w4, w5, w6, w7"
 
 
-class TwoClassModel:
-    """A learner's softmax head: two probabilities per review instead of one."""
-
-    input_shape = (None, 6)
-
-    def predict(self, X, verbose=0):
-        return np.array([[0.8, 0.2]], dtype="float32")
-
-
 def test_a_model_with_two_outputs_is_refused_not_read_as_one(vectorizer):
     with pytest.raises(ValueError, match=r"^the model gives 2 numbers per review; predict_sentiment needs one, the "
                                          r"probability that the review is positive \(a model ending in Dense\(1, "
                                          r"sigmoid\)\)$"):
-        predict_sentiment(TwoClassModel(), vectorizer, "The movie was great")
+        predict_sentiment(ConstantModel([0.8, 0.2]), vectorizer, "The movie was great")  # a softmax head
