@@ -519,11 +519,14 @@ def _warn_at_callers_line(message: str, category: type) -> None:
 
 
 def _probabilities_for_ids(model, words_list, ids) -> np.ndarray:
-    n_outputs = model.output_shape[-1]
-    if n_outputs != len(words_list):
+    # one probability per word of the vocabulary, for the whole context: a head that predicts at every
+    # step (LSTM(return_sequences=True) before the Dense) is refused, not read at its first step
+    output = tuple(model.output_shape[1:])
+    if output != (len(words_list),):
         raise ValueError(
-            f"the model predicts {n_outputs} ids but the vocabulary has {len(words_list)}: "
-            "use the vocabulary the model was trained with"
+            f"the model's output has shape {output} but the vocabulary has {len(words_list)} words: use the "
+            f"vocabulary the model was trained with, and a model that ends in Dense({len(words_list)}, "
+            "softmax) on the LSTM's last state"
         )
     length = context_length(model) or len(ids)
     padded = keras.utils.pad_sequences([ids], maxlen=length, padding="pre", value=PADDING_ID)

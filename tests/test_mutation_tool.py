@@ -28,6 +28,8 @@ def test_every_listed_equivalent_names_a_function_that_exists():
         names |= {f"{node.name}.{item.name}" for node in tree.body if isinstance(node, ast.ClassDef)
                   for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
         assert function in names, f"EQUIVALENT lists {module}.{function}, which {mutation.source_of(module)} lacks"
+        assert function.split(".")[0] not in mutation.NOT_MUTATED.get(module, ()), f"{function} is not mutated"
+    assert not set(mutation.EQUIVALENT) & set(mutation.ACCEPTED)  # a mutant is one or the other
 
 
 @pytest.fixture
@@ -68,26 +70,69 @@ def test_a_module_is_rerun_until_a_passing_run_is_recorded_for_its_current_files
     assert mutation.changed_modules() == ["numpy_lstm"]  # recorded, but not passing
 
 
-def test_shared_fixtures_pinned_versions_and_the_modules_listed_equivalents_are_part_of_its_record(
-        project, monkeypatch):
-    """What decides a verdict besides the module and its tests: a change to any of them calls for a rerun."""
+def test_a_record_vouches_for_what_decides_the_verdicts_and_nothing_else(project, monkeypatch):
+    """Besides the module and its tests: the code they import, the shared fixtures, pytest's options, the pins
+    of the libraries they run on and the module's list entries. A change to any of them calls for a rerun; a
+    change elsewhere (a lesson's helper, the site builder's pin, a reworded reason) does not."""
+    (project / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    from .helper import g\n    return g()\n")
+    (project / "lstm_course" / "helper.py").write_text("from lstm_course import deeper\ndef g():\n    return 1\n")
+    (project / "lstm_course" / "deeper.py").write_text("X = 1\n")
+    (project / "lstm_course" / "other.py").write_text("Y = 1\n")
+    (project / "tests" / "test_numpy_lstm.py").write_text("from stand_in import ANSWER\ndef test_f():\n    pass\n")
+    (project / "tests" / "stand_in.py").write_text("ANSWER = 1\n")
+    (project / "tests" / "conftest.py").write_text("# fixtures\n")
+    (project / "requirements.txt").write_text("numpy==2.4.6\nsphinx==8.0.0  # the site\n")
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\ntimeout = 900\n[tool.ruff]\nline-length = 120\n")
+    # (file, new text, whether the record goes stale)
+    changes = [("lstm_course/helper.py", "from lstm_course import deeper\ndef g():\n    return 2\n", True),
+               ("lstm_course/deeper.py", "X = 2\n", True),  # imported through helper
+               ("tests/stand_in.py", "ANSWER = 2\n", True),  # a helper next to the tests
+               ("tests/conftest.py", "# other fixtures\n", True),
+               ("requirements.txt", "numpy==2.4.7\nsphinx==8.0.0  # the site\n", True),
+               ("pyproject.toml", "[tool.pytest.ini_options]\ntimeout = 60\n[tool.ruff]\nline-length = 120\n", True),
+               ("lstm_course/other.py", "Y = 2\n", False),  # imported by neither
+               ("requirements.txt", "numpy==2.4.7\nsphinx==8.1.0  # the site\n", False),
+               ("pyproject.toml", "[tool.pytest.ini_options]\ntimeout = 60\n[tool.ruff]\nline-length = 99\n", False)]
     mutation.save_record(result(), passed=True, recheck=False)
-    for shared in mutation.SHARED_INPUTS:  # fixtures and Hypothesis profiles, pytest's options, versions
-        (project / shared).parent.mkdir(exist_ok=True)
-        (project / shared).write_text(f"changed {shared}\n")
-        assert mutation.changed_modules() == ["numpy_lstm"], shared
+    for path, text, stale in changes:
+        (project / path).write_text(text)
+        assert mutation.changed_modules() == (["numpy_lstm"] if stale else []), path
         mutation.save_record(result(), passed=True, recheck=False)
     monkeypatch.setitem(mutation.EQUIVALENT, ("numpy_lstm", "f", "return 2"), "a new excuse")
     assert mutation.changed_modules() == ["numpy_lstm"]  # a survivor listed after the run
     mutation.save_record(result(), passed=True, recheck=False)
-    monkeypatch.setitem(mutation.EQUIVALENT, ("numpy_lstm", "f", "return 2"), "another reason")
-    assert mutation.changed_modules() == ["numpy_lstm"]  # a reason edited
-    mutation.save_record(result(), passed=True, recheck=False)
+    monkeypatch.setitem(mutation.EQUIVALENT, ("numpy_lstm", "f", "return 2"), "the same excuse, reworded")
+    assert mutation.changed_modules() == []
     monkeypatch.setitem(mutation.EQUIVALENT, ("text_prep", "g", "return 3"), "another module's entry")
     monkeypatch.setitem(mutation.NOT_RUN, "text_prep", {"tests/t.py::test": "why"})
     assert mutation.changed_modules() == []  # other modules' lists do not concern this one
     monkeypatch.setitem(mutation.NOT_MUTATED, "numpy_lstm", {"f"})
     assert mutation.changed_modules() == ["numpy_lstm"]  # fewer mutants than were scored
+
+
+def test_listed_mutants_that_did_not_survive_are_reported_unless_only_some_functions_ran(monkeypatch):
+    monkeypatch.setattr(mutation, "EQUIVALENT", {("numpy_lstm", "f", "x = 2"): "same", ("numpy_lstm", "f", "x = 3"): "same",
+                                                 ("numpy_lstm", "g", "y = 0"): "same", ("text_prep", "h", "z"): "other"})
+    monkeypatch.setattr(mutation, "ACCEPTED", {("numpy_lstm", "g", "y = 9"): "arbitrary"})
+    diffs = {"p.x_f__mutmut_1": "x = 2", "p.x_f__mutmut_2": "x = 3", "p.x_f__mutmut_3": "x = 4",
+             "p.x_g__mutmut_1": "y = 0", "p.x_g__mutmut_2": "y = 9", "p.x_g__mutmut_3": "y = 5"}
+    status = {"p.x_f__mutmut_1": "survived", "p.x_f__mutmut_2": "timeout", "p.x_f__mutmut_3": "no tests",
+              "p.x_g__mutmut_1": "killed", "p.x_g__mutmut_2": "survived", "p.x_g__mutmut_3": "killed"}
+    shown = []
+
+    def show(name):
+        shown.append(name)
+        return f"--- a\n+++ b\n@@ -1 +1 @@\n-    old\n+    {diffs[name]}\n"
+
+    out = mutation.classify("numpy_lstm", status, show)
+    assert (out["killed"], out["timeouts"]) == (3, 1)  # a timeout counts as a kill
+    assert [name for name, *_ in out["equivalent"]] == ["p.x_f__mutmut_1"]
+    assert [name for name, *_ in out["accepted"]] == ["p.x_g__mutmut_2"]
+    assert [(name, verdict) for name, verdict, *_ in out["survivors"]] == [("p.x_f__mutmut_3", "no tests")]
+    # y = 0 was killed: it was not equivalent. x = 3 timed out (slower, not different): still seen
+    assert out["unused"] == [("numpy_lstm", "g", "y = 0")]
+    assert sorted(shown) == ["p.x_f__mutmut_1", "p.x_f__mutmut_2", "p.x_f__mutmut_3", "p.x_g__mutmut_2"]  # not kills
+    assert mutation.classify("numpy_lstm", status, show, functions=["f"])["unused"] == []  # g was not run
 
 
 def test_changed_fails_on_a_tensorflow_module_it_cannot_run_unless_it_is_listed_as_pending(
@@ -136,3 +181,40 @@ def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_pat
     assert reset == {**codes, "m.survived": None, "m.no_tests": None, "m.segfault": None}
     assert (work / "tested_hash.txt").read_text() == mutation.files_hash("numpy_lstm")  # what the record vouches for
     assert (work / "tests" / "test_numpy_lstm.py").exists()  # the current tests, copied in
+
+
+def test_a_recheck_keeps_earlier_kills_only_while_the_run_settings_are_the_same(project, tmp_path, monkeypatch,
+                                                                                 capsys):
+    """mutmut's configuration (e.g. NOT_RUN's deselections), the fixtures, pytest's options and the pins decide
+    the kills a recheck keeps: after a change to any of them, --recheck is a full run."""
+    import subprocess
+    monkeypatch.setattr(mutation, "PACKAGES", ("lstm_course",))
+    monkeypatch.setenv("MUTATION_DIR", str(tmp_path / "scratch"))
+    (project / "tests" / "conftest.py").write_text("# fixtures\n")
+    runs = []
+
+    def fake_mutmut(command, cwd, **kwargs):  # mutmut run / results / show, in the scratch copy `cwd`
+        meta = Path(cwd) / "mutants" / "lstm_course" / "numpy_lstm.py.meta"
+        if command[3] == "run":
+            runs.append(command[6:])
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            meta.write_text(json.dumps({"exit_code_by_key": {"lstm_course.numpy_lstm.x_f__mutmut_1": 1}}))
+        out = "    lstm_course.numpy_lstm.x_f__mutmut_1: killed\n" if command[3] == "results" else ""
+        return subprocess.CompletedProcess(command, 0, out, "")
+
+    monkeypatch.setattr(mutation.subprocess, "run", fake_mutmut)
+    full = "full run, not a recheck"
+    assert mutation.run_module("numpy_lstm", 2, recheck=True)["killed"] == 1
+    assert full in capsys.readouterr().out  # nothing to recheck yet
+    assert mutation.run_module("numpy_lstm", 2, recheck=True)["killed"] == 1
+    assert full not in capsys.readouterr().out  # same settings: the kill is kept
+    monkeypatch.setitem(mutation.NOT_RUN, "numpy_lstm", {"tests/test_numpy_lstm.py::test_f": "too slow"})
+    mutation.run_module("numpy_lstm", 2, recheck=True)
+    assert full in capsys.readouterr().out  # a test deselected: kills it made may be gone
+    assert "--deselect" in (tmp_path / "scratch" / "numpy_lstm" / "setup.cfg").read_text()
+    mutation.run_module("numpy_lstm", 2, recheck=True)
+    assert full not in capsys.readouterr().out
+    (project / "tests" / "conftest.py").write_text("# other fixtures\n")
+    mutation.run_module("numpy_lstm", 2, recheck=True)
+    assert full in capsys.readouterr().out
+    assert len(runs) == 5

@@ -4,6 +4,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -109,6 +110,30 @@ def test_get_vocabulary_rejects_lists_without_reserved_tokens():
         nw.get_vocabulary("hello how")
 
 
+@pytest.mark.parametrize("words", [["", "[UNK]"], ["x", "[UNK]", "hello"], ["", "x", "hello"], ["", "", "hello"],
+                                   ["[UNK]", "", "hello"]])
+def test_a_vocabulary_needs_padding_then_unknown_then_a_word(words):
+    with pytest.raises(ValueError) as raised:
+        nw.get_vocabulary(words)
+    assert str(raised.value) == ("vocabulary must start with the padding token '' (id 0) and '[UNK]' (id 1), "
+                                 f"followed by at least one word, as TextVectorization's get_vocabulary() does; "
+                                 f"got {words[:4]}...")
+
+
+def test_the_smallest_vocabulary_is_accepted_and_a_refusal_shows_its_first_four_words():
+    assert nw.get_vocabulary(["", "[UNK]", "hello"]) == ["", "[UNK]", "hello"]
+    with pytest.raises(ValueError, match=r"got \['a', 'b', 'c', 'd'\]\.\.\.$"):
+        nw.get_vocabulary(["a", "b", "c", "d", "e"])
+
+
+@pytest.mark.parametrize("vocabulary, name", [("hello how", "str"), (5, "int")])
+def test_a_vocabulary_of_the_wrong_type_is_named(vocabulary, name):
+    with pytest.raises(TypeError) as raised:
+        nw.get_vocabulary(vocabulary)
+    assert str(raised.value) == ("vocabulary must be a TextVectorization layer or its get_vocabulary() list, "
+                                 f"not {name}")
+
+
 # ---------------------------------------------------------------- prefixes and padding
 
 
@@ -196,6 +221,11 @@ def test_model_matches_the_seed_shapes():
     counts = [layer.count_params() for layer in model.layers]
     assert counts == [12 * 10, 4 * (50 * 10 + 50 * 50 + 50), 50 * 12 + 12]
     assert model.loss == "sparse_categorical_crossentropy"
+    assert model.name == "next_word_lstm"  # what summary() shows learners
+    assert model.inputs[0].dtype == "int32"  # word ids are integers
+    assert isinstance(model.optimizer, keras.optimizers.Adam)  # the seed's optimizer="adam"
+    history = model.fit(np.zeros((2, 4), "int32"), np.array([2, 3]), epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "accuracy"}  # lesson 4 reads history["accuracy"]
 
 
 def test_train_on_batch_makes_the_same_updates_as_fit(vectorizer):
@@ -275,8 +305,69 @@ def test_over_long_input_warns_and_uses_the_last_words(trained):
 
 def test_vocabulary_must_match_the_model(vocabulary):
     model = nw.build_next_word_model(20, 4)
-    with pytest.raises(ValueError, match="vocabulary the model was trained with"):
+    with pytest.raises(ValueError, match=r"^the model's output has shape \(20,\) but the vocabulary has 12 words: use "
+                                         r"the vocabulary the model was trained with, and a model that ends in "
+                                         r"Dense\(12, softmax\) on the LSTM's last state$"):
         nw.predict_next_word(model, vocabulary, "hello")
+
+
+def test_a_model_that_predicts_at_every_step_is_refused_not_read_at_its_first(vocabulary):
+    every_step = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(12, 3),
+                                   keras.layers.LSTM(5, return_sequences=True),
+                                   keras.layers.Dense(12, activation="softmax")])
+    with pytest.raises(ValueError, match=r"^the model's output has shape \(4, 12\) but the vocabulary has 12 words"):
+        nw.next_word_probabilities(every_step, vocabulary, "hello how")
+
+
+def test_probabilities_are_read_in_inference_mode(vocabulary):
+    """A learner's model with dropout: the same text gives the same probabilities, those of predict."""
+    set_seed(0)
+    with_dropout = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(12, 8),
+                                     keras.layers.LSTM(8), keras.layers.Dropout(0.9),
+                                     keras.layers.Dense(12, activation="softmax")])
+    first = nw.next_word_probabilities(with_dropout, vocabulary, "hello how")
+    np.testing.assert_array_equal(first, nw.next_word_probabilities(with_dropout, vocabulary, "hello how"))
+    ids = keras.utils.pad_sequences([nw.encode(vocabulary, "hello how")], maxlen=4)
+    np.testing.assert_allclose(first, with_dropout.predict(ids, verbose=0)[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nw.standardize(5), TypeError, "text must be a string, not int"),
+    (lambda: nw.pad_prefixes([]), ValueError, "no prefixes to pad: every sentence needs at least two words"),
+    (lambda: nw.split_inputs_and_targets(np.zeros(3)), ValueError,
+     "expected a 2-D array with at least 2 columns, got shape (3,)"),
+    (lambda: nw.build_next_word_model(2, 4), ValueError, "need total_words >= 3 and context_length >= 1, got 2, 4"),
+    (lambda: nw.build_next_word_model(12, 0), ValueError, "need total_words >= 3 and context_length >= 1, got 12, 0"),
+    (lambda: nw.train_next_word_model("hello how are you", epochs=1), TypeError,
+     "corpus must be a list of sentences, not a single string"),
+    *[(lambda corpus=corpus: nw.train_next_word_model(corpus, epochs=1), ValueError,
+       "corpus must be a non-empty list of non-empty sentences")
+      for corpus in ([], [""], ["hello how", "   "], ["hello how", 3])],
+])
+def test_every_refusal_says_exactly_what_is_wrong(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert str(raised.value) == message and type(raised.value) is error
+
+
+def test_the_smallest_model_and_context_are_accepted():
+    model = nw.build_next_word_model(3, 1)  # padding, [UNK] and one word; one word of context
+    assert model.input_shape == (None, 1) and model.output_shape == (None, 3)
+
+
+def test_an_empty_text_message_in_full(vocabulary):
+    with pytest.raises(nw.EmptyInputError) as raised:
+        nw.encode(vocabulary, "?!")
+    assert str(raised.value) == ("no words in '?!': type at least one word the model knows, e.g. 'hello how' "
+                                 "(punctuation is removed before reading).")
+
+
+def test_a_long_text_warning_names_every_word_it_ignored(trained):
+    model, vectorizer, _ = trained
+    with pytest.warns(nw.InputTooLongWarning) as record:
+        nw.predict_next_word(model, vectorizer, "hello hello how are your friends")
+    assert str(record[0].message) == ("the model reads at most 4 words; it used the last 4: 'how are your friends' "
+                                      "and ignored 'hello hello'")
 
 
 def test_chart_data_matches_predict_next_word(trained):

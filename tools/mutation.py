@@ -15,14 +15,18 @@ so mutmut's `mutants/` folder never appears in the working tree.
     python tools/mutation.py long_range --functions summarize,select   # only these functions
 
 Exit status 1 if a module scores below TARGET (0.90, counting listed equivalents as killed), leaves a survivor
-that is neither killed nor listed, or times out on more than MAX_TIMEOUT_SHARE of its mutants.
+that is neither killed nor listed, times out on more than MAX_TIMEOUT_SHARE of its mutants, or lists a mutant
+that did not survive (a stale entry would excuse a future mutant nobody checked).
 
 Figures: tools/mutation_record.json holds each module's last complete run (mutants, killed, listed
-equivalents, timeouts, seconds, and the hash of the files it ran on); `make mutation` prints them with every
+equivalents, timeouts, seconds, and the hash of what it ran on: the module, its tests, the shared fixtures,
+pytest's options, the pinned requirements and the module's lists below); `make mutation` prints them with every
 survivor. Scores, runs and times of 6 Dec 2026 are in issue 13's closing note. The whole set takes over an hour
 on 2 cores (the TensorFlow modules most of it), so CI runs `--changed --no-tensorflow`: it reruns the modules
 whose files changed since their record and fails on a TensorFlow module whose record is stale.
-A recheck (--recheck) keeps the earlier kills: it assumes tests were added, not weakened, since the full run.
+A recheck (--recheck) keeps the earlier kills: it assumes tests (and the code they import) were strengthened,
+not weakened, since the full run. When mutmut's configuration, the shared fixtures, pytest's options or the
+pinned libraries changed since that run, a recheck is a full run.
 """
 from __future__ import annotations
 
@@ -158,7 +162,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "this branch reads arrays without objects, which hold no pickle whatever allow_pickle says",
     ("reviews", "_local_source_kind", 'return "aclimdb"'): _ANY_NON_CSV,
     ("reviews", "_local_source_kind", 'return "XXaclImdbXX"'): _ANY_NON_CSV,
-    ("reviews", "_local_source_kind", "return None"): _ANY_NON_CSV,
     ("reviews", "_local_source_kind", 'return "ACLIMDB"'): _ANY_NON_CSV,
     ("reviews", "_read_spreadsheet_text",
      'for encoding, name in (("UTF-8-SIG", "UTF-8"), ("cp1252", "Windows-1252")):'): _CODEC_CASE,
@@ -186,6 +189,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("text_prep", "predict_sentiment", 'expected = getattr(model, "input_shape", None)'):
         "None is not a tuple, so a model without input_shape skips the length check as with (None, None)",
     # next_word
+    ("next_word", "build_next_word_model",
+     'model.compile(loss="sparse_categorical_crossentropy", optimizer="ADAM", metrics=["accuracy"])'):
+        "Keras looks optimizer names up case-insensitively: 'ADAM' gives the same Adam (checked on Keras 3.15; "
+        "a metric name is kept as written, so 'ACCURACY' is killed by the history keys)",
     ("next_word", "train_next_word_model", 'loss = float("NAN")'): "float() reads 'nan' case-insensitively",
     ("next_word", "generate_sentence",
      "rng = seed if (isinstance(seed, np.random.Generator)) and False else np.random.default_rng(seed)"):
@@ -194,6 +201,20 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "_fit_context reads the vocabulary only to word its warning, and warn=False",
     ("next_word", "_top_k", 'ranked = np.argsort(-probabilities, kind="STABLE")  # stable: ties keep vocabulary order'):
         "numpy reads the sort kind case-insensitively",
+    **{("next_word", function, line): "keras.utils.pad_sequences pads with padding='pre' and value=0.0 by default "
+       "(Keras 3.15), and PADDING_ID is 0: the int32 rows are the same"
+       for function, line in (
+           ("pad_prefixes", "return keras.utils.pad_sequences(prefixes, maxlen=max_len, value=PADDING_ID)"),
+           ("pad_prefixes", 'return keras.utils.pad_sequences(prefixes, maxlen=max_len, padding="pre", )'),
+           ("_probabilities_for_ids", "padded = keras.utils.pad_sequences([ids], maxlen=length, value=PADDING_ID)"),
+           ("_probabilities_for_ids",
+            'padded = keras.utils.pad_sequences([ids], maxlen=length, padding="pre", )'))},
+    **{("next_word", "_probabilities_for_ids", line): "calling a Keras 3 model without training=True runs it in "
+       "inference mode, as training=False does (test_probabilities_are_read_in_inference_mode kills True)"
+       for line in ("return np.asarray(model(padded, training=None), dtype=np.float64)[0]",
+                    "return np.asarray(model(padded, ), dtype=np.float64)[0]")},
+    ("next_word", "train_next_word_model", 'loss = float("NAN")'):
+        "float() reads 'nan' in any case",
     # long_range
     **{("long_range", "train_seeds", line): "Keras' accuracy metric sums correct answers and counts over every "
        "validation batch, so the accuracy is the same whatever the validation batch size; only the speed changes"
@@ -350,19 +371,34 @@ def prepare(module: str) -> Path:
         shutil.copytree(ROOT / package, work / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "screenshots"))
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
-    tests = [t for t in MODULES[module] if (ROOT / t).exists()]
-    (work / "setup.cfg").write_text(
-        "[mutmut]\n"
-        "source_paths =\n" + "".join(f"    {package}\n" for package in PACKAGES)
-        + f"only_mutate = {source_of(module)}\n"
-        "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in tests)
-        + "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -p\n    no:randomly\n"
-        + "".join(f"    --deselect\n    {test}\n" for test in NOT_RUN.get(module, {}))
-        + (TENSORFLOW_ISOLATION.format(work=work) if module in TENSORFLOW_MODULES else "")
-    )
+    (work / "setup.cfg").write_text(mutmut_config(module, work))
     (work / "preload.txt").write_text("\n".join(PRELOAD) + "\n")
+    (work / "settings_hash.txt").write_text(settings_hash(module, work))  # what a recheck may reuse
     (work / "tested_hash.txt").write_text(files_hash(module))  # what the record will vouch for
     return work
+
+
+def mutmut_config(module: str, work: Path) -> str:
+    """setup.cfg for mutmut: what to mutate, which tests to run (less NOT_RUN), how to isolate them."""
+    tests = [t for t in MODULES[module] if (ROOT / t).exists()]
+    return ("[mutmut]\n"
+            "source_paths =\n" + "".join(f"    {package}\n" for package in PACKAGES)
+            + f"only_mutate = {source_of(module)}\n"
+            "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in tests)
+            + "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -p\n    no:randomly\n"
+            + "".join(f"    --deselect\n    {test}\n" for test in NOT_RUN.get(module, {}))
+            + (TENSORFLOW_ISOLATION.format(work=work) if module in TENSORFLOW_MODULES else ""))
+
+
+def settings_hash(module: str, work: Path) -> str:
+    """What the kills of a run depend on besides the tests themselves: mutmut's configuration, the shared
+    fixtures, pytest's options and the pinned libraries. A recheck keeps earlier kills only while these
+    are the same; otherwise it is a full run."""
+    import hashlib
+    inputs = {"setup.cfg": mutmut_config(module, work), "pins": "\n".join(relevant_pins()),
+              "pytest options": pytest_options(),
+              **{path: (ROOT / path).read_text() for path in SHARED_FILES if (ROOT / path).exists()}}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def forget_survivors(work: Path, module: str) -> list[str]:
@@ -394,9 +430,13 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
         return {"module": module, "missing": True}
     work = scratch_root() / module
     again = None
-    if recheck and (work / "mutants").exists():
+    settings = work / "settings_hash.txt"
+    if recheck and (work / "mutants").exists() and settings.exists() and settings.read_text() == settings_hash(module, work):
         again = forget_survivors(work, module)
     else:
+        if recheck:
+            print(f"{module:13s} full run, not a recheck: no earlier run in {work}, or mutmut's configuration, "
+                  "the shared fixtures, pytest's options or the pinned libraries changed since it", flush=True)
         work = prepare(module)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": "",
            "LSTM_COURSE_HYPOTHESIS_PROFILE": "mutation"}  # 15 examples per property, not 100
@@ -422,14 +462,26 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
         tail = (run.stdout + run.stderr)[-3000:] if run else "(mutmut was not run)"
         return {"module": module, "error": f"mutmut checked no mutant (its clean run or stats failed?):\n{tail}",
                 "seconds": seconds}
+    def show(name: str) -> str:
+        return subprocess.run([PYTHON, "-m", "mutmut", "show", name], cwd=work, env=env,
+                              capture_output=True, text=True).stdout
+
+    return {"module": module, "total": len(status), "seconds": seconds, **classify(module, status, show, functions),
+            "hash": (work / "tested_hash.txt").read_text()}
+
+
+def classify(module: str, status: dict[str, str], show, functions=None) -> dict:
+    """Kills, timeouts, survivors matched to EQUIVALENT or ACCEPTED, the rest as unlisted survivors, and the
+    module's listed entries that matched no survivor or timeout (`show(name)` gives a mutant's diff)."""
     survivors, equivalent, accepted, seen = [], [], [], set()
     for name, verdict in sorted(status.items()):
-        if verdict in KILLED:
+        if verdict == "killed":
             continue
-        diff = subprocess.run([PYTHON, "-m", "mutmut", "show", name], cwd=work, env=env,
-                              capture_output=True, text=True).stdout
+        diff = show(name)
         key = equivalence_key(module, name, diff)
-        seen.add(key)
+        seen.add(key)  # a listed mutant that timed out (slower, as verbose=None's progress logger) is still seen
+        if verdict == "timeout":
+            continue
         if key in EQUIVALENT:
             equivalent.append((name, verdict, diff, EQUIVALENT[key]))
         elif key in ACCEPTED:
@@ -440,11 +492,10 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
     killed = sum(v in KILLED for v in status.values())
     timeouts = sum(v == "timeout" for v in status.values())
     # a listed mutant that no longer survives (a test kills it, so it was not equivalent, or the code changed):
-    # its entry would excuse a future mutant it was never checked against
+    # its entry would excuse a future mutant it was never checked against. A --functions run sees only some.
     unused = [] if functions else sorted(key for key in [*EQUIVALENT, *ACCEPTED] if key[0] == module and key not in seen)
-    return {"module": module, "total": len(status), "killed": killed, "timeouts": timeouts, "survivors": survivors,
-            "equivalent": equivalent, "accepted": accepted, "unused": unused, "seconds": seconds,
-            "hash": (work / "tested_hash.txt").read_text()}
+    return {"killed": killed, "timeouts": timeouts, "survivors": survivors, "equivalent": equivalent,
+            "accepted": accepted, "unused": unused}
 
 
 def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]:
@@ -468,27 +519,84 @@ PENDING: dict[str, str] = {
 }
 
 
-# Besides a module's source and tests, what else decides its verdicts: the shared fixtures and Hypothesis
-# profiles, pytest's configuration, and the pinned versions of everything the tests import.
-SHARED_INPUTS = ("tests/conftest.py", "pyproject.toml", "requirements.txt", "requirements-dev.txt")
+# Besides a module's source and tests, what else decides its verdicts: the project code both import (followed
+# through their imports), the shared fixtures and Hypothesis profiles, pytest's options, the pinned versions of
+# the libraries the code and tests run on, and the module's own list entries. Not the rest of the repository:
+# a lesson's edit or a bump of the site builder must not call for an hour of reruns.
+SHARED_FILES = ("tests/conftest.py",)
+RELEVANT_PINS = {"tensorflow", "tensorflow-cpu", "keras", "numpy", "ipython", "nbformat", "nbclient", "nbgrader",
+                 "jupyter-client", "ipykernel", "pytest", "pytest-timeout", "hypothesis", "mutmut"}
+
+
+def imported_project_files(paths) -> list[str]:
+    """`paths` and every file of PACKAGES or of tests/ they import, directly or through each other (imports
+    inside functions too: the course's modules import TensorFlow-heavy helpers lazily)."""
+    found, queue = set(), list(paths)
+    while queue:
+        path = queue.pop()
+        if path in found or not (ROOT / path).exists():
+            continue
+        found.add(path)
+        package = Path(path).parent.as_posix().replace("/", ".")
+        for node in ast.walk(ast.parse((ROOT / path).read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: from .env import x, from . import env
+                    base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1], *[base] * bool(base)])
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] in PACKAGES:  # the package's __init__ runs too
+                    queue += [f"{'/'.join(parts[:i])}/__init__.py" for i in range(1, len(parts) + 1)]
+                    queue += [f"{'/'.join(parts)}.py"]
+                elif len(parts) == 1:  # a helper next to the tests (tests/ is on sys.path under pytest)
+                    queue.append(f"tests/{name}.py")
+    return sorted(found)
+
+
+def relevant_pins() -> list[str]:
+    pins = []
+    for requirements in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / requirements).read_text().splitlines() if (ROOT / requirements).exists() else []:
+            match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;#]+)", line)
+            if match and match.group(1).lower().replace("_", "-") in RELEVANT_PINS:
+                pins.append(f"{match.group(1).lower()}=={match.group(2)}")
+    return sorted(pins)
+
+
+def pytest_options() -> str:
+    import tomllib
+    path = ROOT / "pyproject.toml"
+    options = tomllib.loads(path.read_text()).get("tool", {}).get("pytest", {}) if path.exists() else {}
+    return json.dumps(options, sort_keys=True)
 
 
 def listed_for(module: str) -> str:
-    """This module's entries in the lists that change its score or what runs, as text to hash: editing an
-    equivalent's reason or adding one makes its record stale like a changed test does."""
-    entries = {name: sorted((list(key), reason) for key, reason in table.items() if key[0] == module)
+    """This module's entries in the lists that change its score or what runs (their keys: a reworded reason
+    changes no verdict), as text to hash: listing one more mutant makes the record stale as a changed test does."""
+    entries = {name: sorted(list(key) for key in table if key[0] == module)
                for name, table in (("EQUIVALENT", EQUIVALENT), ("ACCEPTED", ACCEPTED))}
     entries["NOT_MUTATED"] = sorted(NOT_MUTATED.get(module, ()))
     entries["NOT_RUN"] = sorted(NOT_RUN.get(module, ()))
     return json.dumps(entries, sort_keys=True)
 
 
+def hashed_inputs(module: str) -> dict[str, str]:
+    """Everything a module's record vouches for, by name: files by content, the rest as text."""
+    files = imported_project_files([source_of(module), *MODULES[module], *SHARED_FILES])
+    return {**{path: (ROOT / path).read_text() for path in files},
+            "pins": "\n".join(relevant_pins()), "pytest options": pytest_options(), "lists": listed_for(module)}
+
+
 def files_hash(module: str) -> str:
     import hashlib
     digest = hashlib.sha256()
-    for path in [source_of(module), *MODULES[module], *SHARED_INPUTS]:
-        digest.update(path.encode() + b"\0" + ((ROOT / path).read_bytes() if (ROOT / path).exists() else b""))
-    digest.update(b"\0lists\0" + listed_for(module).encode())
+    for name, text in sorted(hashed_inputs(module).items()):
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
