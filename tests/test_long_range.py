@@ -190,7 +190,11 @@ def test_train_on_distance_defaults_are_the_ones_lesson_2_relies_on():
     """Lesson 2 slices the validation set at 1000 and builds its untrained twin with a vocabulary of 100.
     Every default is read from what a run with no options does (a signature check would not see a default
     changed behind a wrapper)."""
+    import time
+
+    before = time.perf_counter()
     result, model, (X, y) = train_on_distance("lstm", 2, seed=3, return_model=True)
+    assert 0 < result.seconds < time.perf_counter() - before  # the run's own training time
     expected_X, expected_y = make_long_range_data(1400, 2, 100, seed=10_003)  # its own data stream per seed
     assert np.array_equal(X, expected_X) and np.array_equal(y, expected_y)  # 1000 + 400 sequences
     embedding, lstm, _ = model.layers
@@ -297,6 +301,14 @@ def test_train_seeds_defaults_are_lesson_1s_budget(capsys):
     assert max(never.val_accuracy_curve) < 0.99 and len(never.train_loss) == 6  # the whole budget: 6 epochs
     lines = capsys.readouterr().out.splitlines()  # verbose by default: one line for each run with no options
     assert len(lines) == 2 and "seed 0: val accuracy" in lines[0]
+
+
+def test_the_shortest_task_has_the_cue_as_the_only_token():
+    """Distance 0: sequences of one token, the cue itself; train_seeds and train_on_distance both run it."""
+    tiny = dict(n_train=16, n_val=8, epochs=1, units=2, embed_dim=2)
+    (run,), _ = train_seeds("simple_rnn", 0, [0], None, verbose=False, **tiny)
+    assert (run.distance, len(run.train_loss)) == (0, 1)
+    assert train_on_distance("simple_rnn", 0, 0, **tiny).distance == 0
 
 
 def test_a_runner_is_shared_only_by_models_of_its_shape():
