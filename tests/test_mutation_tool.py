@@ -177,9 +177,13 @@ def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_pat
     meta.write_text(json.dumps({"exit_code_by_key": codes}))
     stats = work / "mutants" / "mutmut-stats.json"  # which tests reach which function, by test name
     stats.write_text("{}")
+    (work / "lstm_course").mkdir()
+    (work / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    return 0\n")  # what the last run mutated
     again = mutation.forget_survivors(work, "numpy_lstm")
     assert not stats.exists()  # collected afresh: a test rewritten under its old name may reach new functions
-    assert sorted(again) == ["m.no_tests", "m.segfault", "m.survived", "m.unchecked"]
+    # f changed since (return 1 now): mutmut makes all its mutants anew, killed ones too, so all are named
+    assert sorted(again) == ["lstm_course.numpy_lstm.x_f__mutmut_*", "m.no_tests", "m.segfault", "m.survived",
+                             "m.unchecked"]
     reset = json.loads(meta.read_text())["exit_code_by_key"]
     assert reset == {**codes, "m.survived": None, "m.no_tests": None, "m.segfault": None}
     assert (work / "tested_hash.txt").read_text() == mutation.files_hash("numpy_lstm")  # what the record vouches for
@@ -221,3 +225,10 @@ def test_a_recheck_keeps_earlier_kills_only_while_the_run_settings_are_the_same(
     mutation.run_module("numpy_lstm", 2, recheck=True)
     assert full in capsys.readouterr().out
     assert len(runs) == 5
+
+
+def test_changed_functions_are_named_as_mutmut_names_them():
+    old = "def f():\n    return 1\n\ndef g():\n    return 2\n\nclass C:\n    def m(self):\n        return 3\n"
+    new = old.replace("return 2", "return 20").replace("return 3", "return 30") + "\ndef h():\n    pass\n"
+    assert mutation.changed_functions(old, new) == ["x_g", "x_h", "x\u01c1C\u01c1m"]
+    assert mutation.changed_functions(old, old.replace("return 1", "return 1  # a comment")) == []

@@ -407,10 +407,13 @@ def settings_hash(module: str, work: Path) -> str:
 
 def forget_survivors(work: Path, module: str) -> list[str]:
     """After tests were added: copy them in and mark the last run's survivors unchecked, so that
-    `mutmut run` tests only those again (mutmut keeps every other result)."""
+    `mutmut run` tests only those again (mutmut keeps every other result). Returns their names, and a glob
+    for each function whose source changed since (all its mutants are new)."""
     for target in (work / "tests", work / "mutants" / "tests"):
         shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-    # the source may have been fixed meanwhile: mutmut regenerates the mutants of changed functions only
+    # the source may have been fixed meanwhile: mutmut regenerates the mutants of changed functions only,
+    # as unchecked, under names a recheck must then select too (some were killed before, so not in `again`)
+    changed = changed_functions((work / source_of(module)).read_text(), (ROOT / source_of(module)).read_text())
     for package in PACKAGES:
         shutil.copytree(ROOT / package, work / package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
@@ -429,7 +432,25 @@ def forget_survivors(work: Path, module: str) -> list[str]:
     for name in again:
         meta["exit_code_by_key"][name] = None
     meta_path.write_text(json.dumps(meta))
-    return again
+    prefix = dotted_name(module)
+    return again + [f"{prefix}.{mangled}__mutmut_*" for mangled in changed]
+
+
+def changed_functions(old: str, new: str) -> list[str]:
+    """mutmut's names (x_f, or x\u01c1Class\u01c1method) of the functions and methods that differ between two
+    versions of a module, or are new in the second."""
+    def functions(source: str) -> dict[str, str]:
+        found = {}
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[f"x_{node.name}"] = ast.dump(node)
+            elif isinstance(node, ast.ClassDef):
+                found.update({f"x\u01c1{node.name}\u01c1{item.name}": ast.dump(item) for item in node.body
+                              if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))})
+        return found
+
+    before, after = functions(old), functions(new)
+    return sorted(name for name, body in after.items() if before.get(name) != body)
 
 
 def run_module(module: str, max_children: int, recheck: bool = False, functions: list[str] | None = None) -> dict:
@@ -455,7 +476,7 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
                     in functions]
     # mutmut reruns every mutant a pattern names: a recheck names just the survivors it reset
     selection = patterns if again is None or not patterns else [
-        name for name in again if any(fnmatch.fnmatch(name, p) for p in patterns)]
+        name for name in again if name in patterns or any(fnmatch.fnmatch(name, p) for p in patterns)]
     run = None
     if selection or not patterns:
         run = subprocess.run([PYTHON, "-m", "mutmut", "run", "--max-children", str(max_children), *selection],
@@ -520,11 +541,7 @@ def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]
 RECORD = ROOT / "tools" / "mutation_record.json"
 # TensorFlow modules whose complete run has not passed yet, with what is left: CI names them instead of
 # failing. An entry is removed when the module's run passes and its record is committed.
-PENDING: dict[str, str] = {
-    "next_word": "its complete run (748 mutants, over an hour on 2 cores) was still going when the session of "
-                 "6 Dec ended; see issue 13",
-    "long_range": "its complete run (614 mutants) was still going when the session of 6 Dec ended; see issue 13",
-}
+PENDING: dict[str, str] = {}
 
 
 # Besides a module's source and tests, what else decides its verdicts: the project code both import (followed
