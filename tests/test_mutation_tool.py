@@ -174,11 +174,11 @@ def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_pat
     meta = work / "mutants" / "lstm_course" / "numpy_lstm.py.meta"
     meta.parent.mkdir(parents=True)
     codes = {"m.killed": 1, "m.timeout": 36, "m.survived": 0, "m.no_tests": 33, "m.segfault": -9, "m.unchecked": None}
-    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    from mutmut.mutation.file_mutation import compute_function_hashes
+    last_run = compute_function_hashes("def f():\n    return 0\n")  # f as the last run mutated it
+    meta.write_text(json.dumps({"exit_code_by_key": codes, "hash_by_function_name": last_run}))
     stats = work / "mutants" / "mutmut-stats.json"  # which tests reach which function, by test name
     stats.write_text("{}")
-    (work / "lstm_course").mkdir()
-    (work / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    return 0\n")  # what the last run mutated
     again = mutation.forget_survivors(work, "numpy_lstm")
     assert not stats.exists()  # collected afresh: a test rewritten under its old name may reach new functions
     # f changed since (return 1 now): mutmut makes all its mutants anew, killed ones too, so all are named
@@ -186,6 +186,8 @@ def test_a_recheck_resets_every_verdict_but_a_kill_or_a_timeout(project, tmp_pat
                              "m.unchecked"]
     reset = json.loads(meta.read_text())["exit_code_by_key"]
     assert reset == {**codes, "m.survived": None, "m.no_tests": None, "m.segfault": None}
+    source = work / "lstm_course" / "numpy_lstm.py"  # the current f, newer than the mutants: mutmut remakes them
+    assert source.read_text() == "def f():\n    return 1\n" and source.stat().st_mtime > meta.stat().st_mtime - 1
     assert (work / "tested_hash.txt").read_text() == mutation.files_hash("numpy_lstm")  # what the record vouches for
     assert (work / "tests" / "test_numpy_lstm.py").exists()  # the current tests, copied in
 
@@ -195,7 +197,10 @@ def test_a_recheck_keeps_earlier_kills_only_while_the_run_settings_are_the_same(
     """mutmut's configuration (e.g. NOT_RUN's deselections), the fixtures, pytest's options and the pins decide
     the kills a recheck keeps: after a change to any of them, --recheck is a full run."""
     import subprocess
+
+    from mutmut.mutation.file_mutation import compute_function_hashes
     monkeypatch.setattr(mutation, "PACKAGES", ("lstm_course",))
+    monkeypatch.setitem(mutation.NOT_MUTATED, "numpy_lstm", {"helper"})  # so mutants are selected by name
     monkeypatch.setenv("MUTATION_DIR", str(tmp_path / "scratch"))
     (project / "tests" / "conftest.py").write_text("# fixtures\n")
     runs = []
@@ -205,7 +210,9 @@ def test_a_recheck_keeps_earlier_kills_only_while_the_run_settings_are_the_same(
         if command[3] == "run":
             runs.append(command[6:])
             meta.parent.mkdir(parents=True, exist_ok=True)
-            meta.write_text(json.dumps({"exit_code_by_key": {"lstm_course.numpy_lstm.x_f__mutmut_1": 1}}))
+            hashes = compute_function_hashes((Path(cwd) / "lstm_course" / "numpy_lstm.py").read_text())
+            meta.write_text(json.dumps({"exit_code_by_key": {"lstm_course.numpy_lstm.x_f__mutmut_1": 1},
+                                        "hash_by_function_name": hashes}))
         out = "    lstm_course.numpy_lstm.x_f__mutmut_1: killed\n" if command[3] == "results" else ""
         return subprocess.CompletedProcess(command, 0, out, "")
 
@@ -224,11 +231,49 @@ def test_a_recheck_keeps_earlier_kills_only_while_the_run_settings_are_the_same(
     (project / "tests" / "conftest.py").write_text("# other fixtures\n")
     mutation.run_module("numpy_lstm", 2, recheck=True)
     assert full in capsys.readouterr().out
-    assert len(runs) == 5
+    (project / "lstm_course" / "numpy_lstm.py").write_text("def f():\n    return 2\n")
+    mutation.run_module("numpy_lstm", 2, recheck=True)
+    assert full not in capsys.readouterr().out  # a function changed: mutmut remakes its mutants
+    assert runs[-1] == ["lstm_course.numpy_lstm.x_f__mutmut_*"]  # ... and the recheck selects them all
+    (project / "lstm_course" / "numpy_lstm.py").write_text("LIMIT = 1\n\ndef f():\n    return 2\n")
+    mutation.run_module("numpy_lstm", 2, recheck=True)
+    assert full in capsys.readouterr().out  # a constant its functions may read: every kill may be stale
+    assert len(runs) == 5  # 4 full runs and the recheck of f; the other rechecks had nothing to rerun
 
 
-def test_changed_functions_are_named_as_mutmut_names_them():
-    old = "def f():\n    return 1\n\ndef g():\n    return 2\n\nclass C:\n    def m(self):\n        return 3\n"
+def test_changed_functions_are_named_as_mutmut_names_them_with_their_callers():
+    from mutmut.mutation.file_mutation import compute_function_hashes
+    old = ("def f():\n    return 1\n\ndef g():\n    return 2\n\ndef uses_g():\n    return g() + 1\n\n"
+           "def uses_uses_g():\n    return uses_g()\n\nclass C:\n    def m(self):\n        return 3\n\n"
+           "    def calls_m(self):\n        return self.m()\n")
+    recorded = compute_function_hashes(old)
     new = old.replace("return 2", "return 20").replace("return 3", "return 30") + "\ndef h():\n    pass\n"
-    assert mutation.changed_functions(old, new) == ["x_g", "x_h", "x\u01c1C\u01c1m"]
-    assert mutation.changed_functions(old, old.replace("return 1", "return 1  # a comment")) == []
+    # g and m changed; uses_g calls g, uses_uses_g calls uses_g, calls_m calls m: rerun them all. The new h
+    # is mutmut's to judge: its mutants are new and unchecked, which fails the run until they are checked
+    assert mutation.changed_functions(recorded, new) == sorted(
+        ["x_g", "x_uses_g", "x_uses_uses_g", "x\u01c1C\u01c1m", "x\u01c1C\u01c1calls_m"])  # h: see below
+    assert mutation.changed_functions(recorded, old.replace("return 1", "return 1  # a comment")) == []
+    gone = old.replace("def g():\n    return 2\n\n", "")  # g removed: its callers changed
+    assert mutation.changed_functions(recorded, gone) == ["x_uses_g", "x_uses_uses_g"]
+
+
+def test_outside_its_functions_a_module_changes_with_its_constants_not_with_its_function_bodies(project):
+    path = project / "lstm_course" / "numpy_lstm.py"
+    path.write_text("LIMIT = 5\n\ndef f():\n    return LIMIT\n")
+    before = mutation.module_outside_functions("lstm_course/numpy_lstm.py")
+    path.write_text("LIMIT = 5\n\ndef f():\n    return LIMIT + 1\n")
+    assert mutation.module_outside_functions("lstm_course/numpy_lstm.py") == before
+    path.write_text("LIMIT = 6\n\ndef f():\n    return LIMIT + 1\n")
+    assert mutation.module_outside_functions("lstm_course/numpy_lstm.py") != before
+
+
+def test_only_a_mutant_that_ran_and_survived_can_be_excused(monkeypatch):
+    """A listed mutant left unchecked (mutmut stopped early) or reached by no test has no verdict to excuse."""
+    monkeypatch.setattr(mutation, "EQUIVALENT", {("numpy_lstm", "f", "x = 2"): "same"})
+    monkeypatch.setattr(mutation, "ACCEPTED", {})
+    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    x = 1\n+    x = 2\n"
+    for verdict in ("not checked", "no tests", "segfault", "suspicious"):
+        out = mutation.classify("numpy_lstm", {"p.x_f__mutmut_1": verdict, "p.x_f__mutmut_2": "killed"},
+                                lambda name: diff)
+        assert [(name, v) for name, v, *_ in out["survivors"]] == [("p.x_f__mutmut_1", verdict)]
+        assert out["equivalent"] == []

@@ -24,9 +24,11 @@ pytest's options, the pinned requirements and the module's lists below); `make m
 survivor. Scores, runs and times of 6 Dec 2026 are in issue 13's closing note. The whole set takes over an hour
 on 2 cores (the TensorFlow modules most of it), so CI runs `--changed --no-tensorflow`: it reruns the modules
 whose files changed since their record and fails on a TensorFlow module whose record is stale.
-A recheck (--recheck) keeps the earlier kills: it assumes tests (and the code they import) were strengthened,
-not weakened, since the full run. When mutmut's configuration, the shared fixtures, pytest's options or the
-pinned libraries changed since that run, a recheck is a full run.
+A recheck (--recheck) keeps the earlier kills: it assumes the tests were strengthened, not weakened, since.
+It reruns every mutant that was not killed, every mutant of a function changed since (by mutmut's own hash)
+and of the functions that call it, against tests mapped to functions afresh. When mutmut's configuration,
+the shared fixtures, pytest's options, the pinned libraries, the module outside its functions or the other
+project code it imports changed, a recheck is a full run. Only a mutant that ran and survived can be listed.
 """
 from __future__ import annotations
 
@@ -395,14 +397,28 @@ def mutmut_config(module: str, work: Path) -> str:
 
 
 def settings_hash(module: str, work: Path) -> str:
-    """What the kills of a run depend on besides the tests themselves: mutmut's configuration, the shared
-    fixtures, pytest's options and the pinned libraries. A recheck keeps earlier kills only while these
-    are the same; otherwise it is a full run."""
+    """What the kills of a run depend on besides the tests and the module's functions: mutmut's configuration,
+    the shared fixtures, pytest's options, the pinned libraries, the module outside its functions (constants,
+    class attributes, imports) and the other project code it and its tests import. A recheck keeps earlier
+    kills only while these are the same; otherwise it is a full run."""
     import hashlib
+    source = source_of(module)
+    imported = [path for path in imported_project_files([source, *MODULES[module]])
+                if path != source and not path.startswith("tests/")]
     inputs = {"setup.cfg": mutmut_config(module, work), "pins": "\n".join(relevant_pins()),
-              "pytest options": pytest_options(),
-              **{path: (ROOT / path).read_text() for path in SHARED_FILES if (ROOT / path).exists()}}
+              "pytest options": pytest_options(), "module outside its functions": module_outside_functions(source),
+              **{path: (ROOT / path).read_text() for path in [*SHARED_FILES, *imported] if (ROOT / path).exists()}}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def module_outside_functions(path: str) -> str:
+    """The module's AST with every function and method body left out: what changes when a constant, a class
+    attribute or an import does, and not when only a function does (mutmut reruns those itself)."""
+    tree = ast.parse((ROOT / path).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.body = [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False)
 
 
 def forget_survivors(work: Path, module: str) -> list[str]:
@@ -411,46 +427,73 @@ def forget_survivors(work: Path, module: str) -> list[str]:
     for each function whose source changed since (all its mutants are new)."""
     for target in (work / "tests", work / "mutants" / "tests"):
         shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-    # the source may have been fixed meanwhile: mutmut regenerates the mutants of changed functions only,
-    # as unchecked, under names a recheck must then select too (some were killed before, so not in `again`)
-    changed = changed_functions((work / source_of(module)).read_text(), (ROOT / source_of(module)).read_text())
+    meta_path = work / "mutants" / f"{source_of(module)}.meta"
+    meta = json.loads(meta_path.read_text())
+    # the source may have been fixed meanwhile: mutmut regenerates the mutants of the functions whose hash
+    # differs from its record, as unchecked, under names a recheck must then select too (some were killed
+    # before, so they are not in `again`); the functions that call a changed one are rerun as well
+    changed = changed_functions(meta["hash_by_function_name"], (ROOT / source_of(module)).read_text())
     for package in PACKAGES:
         shutil.copytree(ROOT / package, work / package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    # copytree keeps the file's time, and mutmut regenerates mutants only from a source newer than them
+    os.utime(work / source_of(module))
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
     (work / "tested_hash.txt").write_text(files_hash(module))
     # mutmut maps each function to the tests that call it once, and on later runs adds only tests with new
     # NAMES: a test rewritten under its old name would never be run against the mutants it now reaches
     # (train_seeds' defaults survived that way). Without its stats file mutmut collects them all afresh.
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
-    meta_path = work / "mutants" / f"{source_of(module)}.meta"
-    meta = json.loads(meta_path.read_text())
     # every verdict but a kill or a timeout: survived, no tests, segfault, suspicious, and not checked yet
     from mutmut.stats import status_by_exit_code  # noqa: PLC0415 (mutmut's own reading of its exit codes)
 
     again = [name for name, code in meta["exit_code_by_key"].items()
-             if status_by_exit_code[code] not in KILLED]
+             if status_by_exit_code[code] not in KILLED or mangled_function(name) in changed]
     for name in again:
         meta["exit_code_by_key"][name] = None
     meta_path.write_text(json.dumps(meta))
     prefix = dotted_name(module)
-    return again + [f"{prefix}.{mangled}__mutmut_*" for mangled in changed]
+    return [name for name in again if mangled_function(name) not in changed] + [
+        f"{prefix}.{mangled}__mutmut_*" for mangled in changed]
 
 
-def changed_functions(old: str, new: str) -> list[str]:
-    """mutmut's names (x_f, or x\u01c1Class\u01c1method) of the functions and methods that differ between two
-    versions of a module, or are new in the second."""
-    def functions(source: str) -> dict[str, str]:
-        found = {}
-        for node in ast.parse(source).body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found[f"x_{node.name}"] = ast.dump(node)
-            elif isinstance(node, ast.ClassDef):
-                found.update({f"x\u01c1{node.name}\u01c1{item.name}": ast.dump(item) for item in node.body
-                              if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))})
-        return found
+def mangled_function(mutant: str) -> str:
+    """lstm_course.m.x_f__mutmut_3 -> x_f (x\u01c1C\u01c1m for a method), as mutmut keys its hashes."""
+    return re.sub(r"__mutmut_\d+$", "", mutant.rsplit(".", 1)[-1])
 
-    before, after = functions(old), functions(new)
-    return sorted(name for name, body in after.items() if before.get(name) != body)
+
+def changed_functions(recorded: dict[str, str], source: str) -> list[str]:
+    """The functions (mutmut's names) whose mutmut hash differs from `recorded` (the hashes of the last run,
+    from its .meta), and every mutated function that calls a changed or removed one by name, transitively:
+    their kills were made against the old code. A new function is left to mutmut, which alone knows whether
+    it mutates it (not __repr__, not a property): its new mutants are unchecked, and with names selected they
+    stay so and fail the run as unchecked survivors, so a missed function fails safe."""
+    from mutmut.mutation.file_mutation import compute_function_hashes  # noqa: PLC0415 (what mutmut compares)
+
+    current = compute_function_hashes(source)
+    nodes = dict(_functions_of(ast.parse(source)))
+    changed = {name for name, digest in current.items() if name in recorded and recorded[name] != digest}
+    removed = {name for name in recorded if name not in current}  # whoever called it changed too
+    calls = {key: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+             | {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)} for key, node in nodes.items()}
+    while True:
+        plain = {re.split("[_\u01c1]", name, maxsplit=1)[1].split("\u01c1")[-1] for name in changed | removed}
+        callers = {key for key, names in calls.items() if names & plain and key in recorded} - changed
+        if not callers:
+            return sorted(name for name in changed if name in nodes)
+        changed |= callers
+
+
+def _functions_of(tree: ast.Module) -> list:
+    """(mutmut name, node) of a module's top-level functions and of its top-level classes' methods: what
+    mutmut mutates one by one (a class defined inside a function is part of that function)."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append((f"x_{node.name}", node))
+        elif isinstance(node, ast.ClassDef):
+            found += [(f"x\u01c1{node.name}\u01c1{item.name}", item) for item in node.body
+                      if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return found
 
 
 def run_module(module: str, max_children: int, recheck: bool = False, functions: list[str] | None = None) -> dict:
@@ -464,8 +507,9 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
         again = forget_survivors(work, module)
     else:
         if recheck:
-            print(f"{module:13s} full run, not a recheck: no earlier run in {work}, or mutmut's configuration, "
-                  "the shared fixtures, pytest's options or the pinned libraries changed since it", flush=True)
+            print(f"{module:13s} full run, not a recheck: no earlier run in {work}, or since it mutmut's "
+                  "configuration, the shared fixtures, pytest's options, the pinned libraries, the module outside "
+                  "its functions or the project code it imports changed", flush=True)
         work = prepare(module)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "CI": "",
            "LSTM_COURSE_HYPOTHESIS_PROFILE": "mutation"}  # 15 examples per property, not 100
@@ -487,6 +531,9 @@ def run_module(module: str, max_children: int, recheck: bool = False, functions:
     status = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.MULTILINE))
     if patterns:
         status = {name: v for name, v in status.items() if any(fnmatch.fnmatch(name, p) for p in patterns)}
+    if run is not None and run.returncode != 0:  # its clean run, stats or fork server failed: no verdicts
+        return {"module": module, "error": f"mutmut run exited with {run.returncode}:\n"
+                f"{(run.stdout + run.stderr)[-3000:]}", "seconds": seconds}
     if not status or all(v == "not checked" for v in status.values()):
         tail = (run.stdout + run.stderr)[-3000:] if run else "(mutmut was not run)"
         return {"module": module, "error": f"mutmut checked no mutant (its clean run or stats failed?):\n{tail}",
@@ -511,7 +558,9 @@ def classify(module: str, status: dict[str, str], show, functions=None) -> dict:
         seen.add(key)  # a listed mutant that timed out (slower, as verbose=None's progress logger) is still seen
         if verdict == "timeout":
             continue
-        if key in EQUIVALENT:
+        if verdict != "survived":  # not checked, no tests, segfault, suspicious: no verdict to excuse
+            survivors.append((name, verdict, diff, None))
+        elif key in EQUIVALENT:
             equivalent.append((name, verdict, diff, EQUIVALENT[key]))
         elif key in ACCEPTED:
             accepted.append((name, verdict, diff, ACCEPTED[key]))
