@@ -24,9 +24,7 @@ def test_every_listed_equivalent_names_a_function_that_exists():
     for module, function, _line in [*mutation.EQUIVALENT, *mutation.ACCEPTED]:
         assert module in mutation.MODULES, module
         tree = ast.parse((mutation.ROOT / mutation.source_of(module)).read_text())
-        names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        names |= {f"{node.name}.{item.name}" for node in tree.body if isinstance(node, ast.ClassDef)
-                  for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        names = {mutation.function_name(mangled) for mangled, _ in mutation.functions_of(tree)}
         assert function in names, f"EQUIVALENT lists {module}.{function}, which {mutation.source_of(module)} lacks"
         assert function.split(".")[0] not in mutation.NOT_MUTATED.get(module, ()), f"{function} is not mutated"
     assert not set(mutation.EQUIVALENT) & set(mutation.ACCEPTED)  # a mutant is one or the other

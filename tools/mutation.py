@@ -215,8 +215,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
        "inference mode, as training=False does (test_probabilities_are_read_in_inference_mode kills True)"
        for line in ("return np.asarray(model(padded, training=None), dtype=np.float64)[0]",
                     "return np.asarray(model(padded, ), dtype=np.float64)[0]")},
-    ("next_word", "train_next_word_model", 'loss = float("NAN")'):
-        "float() reads 'nan' in any case",
     # long_range
     **{("long_range", "train_seeds", line): "Keras' accuracy metric sums correct answers and counts over every "
        "validation batch, so the accuracy is the same whatever the validation batch size; only the speed changes"
@@ -352,16 +350,11 @@ NOT_RUN = {"expectations": {
 
 
 def mutant_patterns(module: str) -> list[str]:
-    """mutmut name globs for every function and method of the module except NOT_MUTATED."""
+    """mutmut name globs for every function and method of the module except NOT_MUTATED (plain functions)."""
+    skip, prefix = NOT_MUTATED.get(module, set()), dotted_name(module)
     tree = ast.parse((ROOT / source_of(module)).read_text())
-    skip, patterns, prefix = NOT_MUTATED.get(module, set()), [], dotted_name(module)
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in skip:
-            patterns.append(f"{prefix}.x_{node.name}__mutmut_*")
-        elif isinstance(node, ast.ClassDef):
-            patterns += [f"{prefix}.x\u01c1{node.name}\u01c1{item.name}__mutmut_*" for item in node.body
-                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    return patterns
+    return [f"{prefix}.{mangled}__mutmut_*" for mangled, node in functions_of(tree)
+            if not (mangled == f"x_{node.name}" and node.name in skip)]
 
 
 def scratch_root() -> Path:
@@ -401,14 +394,14 @@ def settings_hash(module: str, work: Path) -> str:
     the shared fixtures, pytest's options, the pinned libraries, the module outside its functions (constants,
     class attributes, imports) and the other project code it and its tests import. A recheck keeps earlier
     kills only while these are the same; otherwise it is a full run."""
-    import hashlib
     source = source_of(module)
     imported = [path for path in imported_project_files([source, *MODULES[module]])
                 if path != source and not path.startswith("tests/")]
-    inputs = {"setup.cfg": mutmut_config(module, work), "pins": "\n".join(relevant_pins()),
-              "pytest options": pytest_options(), "module outside its functions": module_outside_functions(source),
-              **{path: (ROOT / path).read_text() for path in [*SHARED_FILES, *imported] if (ROOT / path).exists()}}
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+    return digest_of({"setup.cfg": mutmut_config(module, work), "pins": "\n".join(relevant_pins()),
+                      "pytest options": pytest_options(),
+                      "module outside its functions": module_outside_functions(source),
+                      **{path: (ROOT / path).read_text() for path in [*SHARED_FILES, *imported]
+                         if (ROOT / path).exists()}})
 
 
 def module_outside_functions(path: str) -> str:
@@ -461,6 +454,11 @@ def mangled_function(mutant: str) -> str:
     return re.sub(r"__mutmut_\d+$", "", mutant.rsplit(".", 1)[-1])
 
 
+def function_name(mangled: str) -> str:
+    """mutmut's x_f -> f, and x\u01c1C\u01c1m -> C.m: the name the lists above use."""
+    return mangled.removeprefix("x_").removeprefix("x\u01c1").replace("\u01c1", ".")
+
+
 def changed_functions(recorded: dict[str, str], source: str) -> list[str]:
     """The functions (mutmut's names) whose mutmut hash differs from `recorded` (the hashes of the last run,
     from its .meta), and every mutated function that calls a changed or removed one by name, transitively:
@@ -470,20 +468,20 @@ def changed_functions(recorded: dict[str, str], source: str) -> list[str]:
     from mutmut.mutation.file_mutation import compute_function_hashes  # noqa: PLC0415 (what mutmut compares)
 
     current = compute_function_hashes(source)
-    nodes = dict(_functions_of(ast.parse(source)))
+    nodes = dict(functions_of(ast.parse(source)))
     changed = {name for name, digest in current.items() if name in recorded and recorded[name] != digest}
     removed = {name for name in recorded if name not in current}  # whoever called it changed too
     calls = {key: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
              | {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)} for key, node in nodes.items()}
     while True:
-        plain = {re.split("[_\u01c1]", name, maxsplit=1)[1].split("\u01c1")[-1] for name in changed | removed}
+        plain = {function_name(name).rsplit(".", 1)[-1] for name in changed | removed}  # as called
         callers = {key for key, names in calls.items() if names & plain and key in recorded} - changed
         if not callers:
             return sorted(name for name in changed if name in nodes)
         changed |= callers
 
 
-def _functions_of(tree: ast.Module) -> list:
+def functions_of(tree: ast.Module) -> list:
     """(mutmut name, node) of a module's top-level functions and of its top-level classes' methods: what
     mutmut mutates one by one (a class defined inside a function is part of that function)."""
     found = []
@@ -577,9 +575,7 @@ def classify(module: str, status: dict[str, str], show, functions=None) -> dict:
 
 
 def equivalence_key(module: str, mutant: str, diff: str) -> tuple[str, str, str]:
-    # x_function__mutmut_3, or x\u01c1Class\u01c1method__mutmut_3 for a method (keyed as Class.method)
-    function = re.sub(r"^x_|__mutmut_\d+$", "", mutant.rsplit(".", 1)[-1]).removeprefix("x\u01c1")
-    function = function.replace("\u01c1", ".")
+    function = function_name(mangled_function(mutant))  # keyed as function or Class.method
     added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     return module, function, added[0] if added else ""
 
@@ -617,8 +613,9 @@ def imported_project_files(paths) -> list[str]:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
-                if node.level:  # relative: from .env import x, from . import env
-                    base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1], *[base] * bool(base)])
+                if node.level:  # relative: from .env import x, from . import env (level 1: this package)
+                    parts = package.split(".")
+                    base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
                 names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
             else:
                 continue
@@ -667,9 +664,14 @@ def hashed_inputs(module: str) -> dict[str, str]:
 
 
 def files_hash(module: str) -> str:
+    return digest_of(hashed_inputs(module))
+
+
+def digest_of(inputs: dict[str, str]) -> str:
+    """A short hash of named texts, in name order."""
     import hashlib
     digest = hashlib.sha256()
-    for name, text in sorted(hashed_inputs(module).items()):
+    for name, text in sorted(inputs.items()):
         digest.update(name.encode() + b"\0" + text.encode() + b"\0")
     return digest.hexdigest()[:16]
 
